@@ -1,0 +1,403 @@
+"""Shared export (DESIGN §5): SavedModel with named signatures, TF-Serving layout, TFLite + parity.
+
+``export(model, dest, name=..., endpoints=..., output_names=..., metadata=...)`` writes::
+
+    dest/<name>/<version>/                     SavedModel = TF-Serving layout (model_base_path = dest/<name>)
+        saved_model.pb, variables/, fingerprint.pb
+        assets/output_names.txt                one output channel name per line
+        assets/metadata.json                   fps, sample rate, window ... + signatures, versions
+        assets.extra/tf_serving_warmup_requests  TFRecord of PredictionLog (one per signature)
+    dest/<name>-v<version>.tflite              the TFLite model of one signature
+    dest/<name>-v<version>.parity.json         max/mean |Δ| vs Keras for SavedModel and TFLite
+
+Parity is measured on the caller's real inputs: every signature of the reloaded SavedModel
+and the TFLite signature (ai-edge-litert interpreter) against the eager Keras function.
+Any difference above ``tolerance`` raises ``ExportParityError``. Everything is built in a
+staging folder inside ``dest`` and renamed into place only after all checks pass, so a
+failure never leaves half an artifact.
+
+Keras 3 GRU/LSTM layers convert to TFLite only with ``unroll=True`` or with a static batch
+of 1 (specs/environment.md §1); for the latter pass ``tflite_model=`` a batch-1 copy of the
+model, converted with ``TFLiteConverter.from_keras_model`` and checked example by example.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+
+log = logging.getLogger(__name__)
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+WARMUP_MAX_BATCH = 4
+
+
+class ExportParityError(RuntimeError):
+    """An exported artifact disagrees with the Keras model by more than the tolerance."""
+
+
+class ExportError(ValueError):
+    """Export arguments that cannot give a valid artifact (shapes, names, destinations)."""
+
+
+@dataclass
+class Endpoint:
+    """One serving signature.
+
+    Args:
+        fn: called with keyword tensors named as ``input_signature``; returns a dict of
+            output tensors.
+        input_signature: input name → ``tf.TensorSpec`` (use None for the batch dimension).
+        parity_inputs: input name → a real NumPy input batch used for the parity check and
+            the TF-Serving warmup request.
+    """
+
+    fn: Callable[..., Mapping]
+    input_signature: Mapping
+    parity_inputs: Mapping[str, np.ndarray]
+
+
+@dataclass
+class ParityCheck:
+    signature: str
+    backend: str  # "saved_model" | "tflite"
+    max_abs_diff: float
+    mean_abs_diff: float
+    tolerance: float
+    examples: int
+
+    @property
+    def passed(self) -> bool:
+        return self.max_abs_diff <= self.tolerance
+
+
+@dataclass
+class ExportResult:
+    saved_model: Path
+    tflite: Path | None
+    parity_report: Path
+    checks: list[ParityCheck] = field(default_factory=list)
+
+
+def keras_endpoint(model, parity_inputs, output_key: str = "outputs") -> Endpoint:
+    """The batch-dynamic ``serving_default`` of a single-output functional Keras model.
+
+    Inputs are named after the model's inputs; ``parity_inputs`` is an array (one input)
+    or a dict by input name.
+    """
+    import tensorflow as tf
+
+    names = [t.name.split(":")[0] for t in model.inputs]
+    specs = {n: tf.TensorSpec([None, *t.shape[1:]], t.dtype, name=n) for n, t in zip(names, model.inputs)}
+    if not isinstance(parity_inputs, Mapping):
+        if len(names) != 1:
+            raise ExportError(f"model has inputs {names}; pass parity_inputs as a dict")
+        parity_inputs = {names[0]: parity_inputs}
+
+    def serve(**inputs):
+        args = [inputs[n] for n in names]
+        return {output_key: model(args[0] if len(args) == 1 else args, training=False)}
+
+    return Endpoint(serve, specs, parity_inputs)
+
+
+def _positional(fn, keys):
+    """``fn`` taking keyword tensors, as a function of positional ones in ``keys`` order."""
+
+    def call(*args):
+        return fn(**dict(zip(keys, args)))
+
+    return call
+
+
+def _as_numpy_dict(outputs) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in dict(outputs).items()}
+
+
+def _compare(signature, backend, ref: dict, got: dict, tolerance: float) -> ParityCheck:
+    if set(ref) != set(got):
+        raise ExportParityError(f"{backend} signature {signature!r} outputs {sorted(got)} ≠ Keras {sorted(ref)}")
+    diffs = []
+    for key in ref:
+        if ref[key].shape != got[key].shape:
+            raise ExportParityError(
+                f"{backend} signature {signature!r} output {key!r} has shape {got[key].shape}, Keras {ref[key].shape}")
+        diffs.append(np.abs(ref[key].astype(np.float64) - got[key].astype(np.float64)).ravel())
+    d = np.concatenate(diffs) if diffs else np.zeros(1)
+    examples = len(next(iter(ref.values()))) if ref else 0
+    return ParityCheck(signature, backend, float(d.max()), float(d.mean()), tolerance, examples)
+
+
+def _run_tflite(model_bytes: bytes, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run a TFLite signature on a batch; a model with a static batch of 1 runs row by row."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model_bytes)
+    runner = interpreter.get_signature_runner(signature)
+    details = runner.get_input_details()
+    missing = set(details) ^ set(inputs)
+    if missing:
+        raise ExportParityError(f"TFLite signature {signature!r} inputs {sorted(details)} ≠ given {sorted(inputs)}")
+    static_one = all(int(d["shape_signature"][0]) == 1 for d in details.values())
+    batch = len(next(iter(inputs.values())))
+    if not static_one or batch == 1:
+        return {k: np.array(v) for k, v in runner(**inputs).items()}
+    rows = [{k: np.array(v) for k, v in runner(**{n: x[i:i + 1] for n, x in inputs.items()}).items()}
+            for i in range(batch)]
+    return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+
+
+def _warmup_records(name: str, endpoints: Mapping[str, Endpoint]) -> list[bytes]:
+    """One serialized ``PredictionLog`` per signature, with up to WARMUP_MAX_BATCH real examples."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    records = []
+    for key, ep in endpoints.items():
+        request = predict_pb2.PredictRequest(
+            model_spec=model_pb2.ModelSpec(name=name, signature_name=key))
+        for input_name, value in ep.parity_inputs.items():
+            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(np.asarray(value)[:WARMUP_MAX_BATCH]))
+        log_entry = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+        records.append(log_entry.SerializeToString())
+    return records
+
+
+def _spec_json(spec) -> dict:
+    return {"shape": [None if d is None else int(d) for d in spec.shape], "dtype": spec.dtype.name}
+
+
+def export(
+    model,
+    dest: str | os.PathLike,
+    *,
+    name: str,
+    output_names: list[str],
+    metadata: Mapping,
+    endpoints: Mapping[str, Endpoint] | None = None,
+    parity_inputs=None,
+    version: int = 1,
+    tflite: bool = True,
+    tflite_signature: str = "serving_default",
+    tflite_model=None,
+    tolerance: float = 1e-5,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Export ``model`` as SavedModel (TF-Serving layout) and TFLite, with parity checks.
+
+    Args:
+        model: the Keras model whose variables the endpoints use (tracked into the SavedModel).
+        dest: the export root (created if needed).
+        name: the servable name (folder name and TF-Serving model name).
+        output_names: the names of the output channels (written to assets/output_names.txt).
+        metadata: JSON-serialisable facts for assets/metadata.json (fps, sample_rate, window,
+            lookahead, preset, ...).
+        endpoints: signature name → ``Endpoint``; must include "serving_default". Default:
+            ``keras_endpoint(model, parity_inputs)``.
+        parity_inputs: real inputs for the default endpoint (when ``endpoints`` is None).
+        version: the TF-Serving version folder (positive integer).
+        tflite: also convert ``tflite_signature`` to TFLite.
+        tflite_model: a batch-1 Keras model for ``from_keras_model`` conversion (RNN recipe).
+        tolerance: maximum allowed |Δ| for every parity check.
+        overwrite: replace an existing artifact of the same name and version.
+    """
+    import keras
+    import tensorflow as tf
+
+    if endpoints is None:
+        if parity_inputs is None:
+            raise ExportError("pass parity_inputs (real inputs for the parity check) or endpoints")
+        endpoints = {"serving_default": keras_endpoint(model, parity_inputs)}
+    if "serving_default" not in endpoints:
+        raise ExportError(f"endpoints {sorted(endpoints)} lack 'serving_default' (TF-Serving needs it)")
+    if tflite and tflite_signature not in endpoints:
+        raise ExportError(f"tflite_signature {tflite_signature!r} is not one of {sorted(endpoints)}")
+    if not (isinstance(version, int) and version > 0):
+        raise ExportError(f"version must be a positive integer, got {version!r}")
+    if not name or "/" in name or name.startswith("."):
+        raise ExportError(f"invalid export name {name!r}")
+    for key, ep in endpoints.items():
+        if set(ep.parity_inputs) != set(ep.input_signature):
+            raise ExportError(f"{key}: parity inputs {sorted(ep.parity_inputs)} ≠ signature inputs {sorted(ep.input_signature)}")
+        for input_name, spec in ep.input_signature.items():
+            value = np.asarray(ep.parity_inputs[input_name])
+            if not tf.TensorShape(spec.shape).is_compatible_with(value.shape):
+                raise ExportError(f"{key}: parity input {input_name!r} has shape {value.shape}, signature {spec.shape}")
+    try:
+        meta_text = json.dumps(dict(metadata), indent=1, sort_keys=True)
+    except TypeError as exc:
+        raise ExportError(f"metadata is not JSON-serialisable: {exc}") from None
+
+    dest = Path(dest)
+    final_sm = dest / name / str(version)
+    final_tflite = dest / f"{name}-v{version}.tflite"
+    final_report = dest / f"{name}-v{version}.parity.json"
+    targets = [final_report] + ([final_tflite] if tflite else []) + [final_sm]
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists; pass overwrite=True to replace it")
+
+    dest.mkdir(parents=True, exist_ok=True)
+    staging = dest / f".staging-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        sm_dir = staging / "saved_model"
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        for key, ep in endpoints.items():
+            keys = list(ep.input_signature)
+            specs = [tf.TensorSpec(ep.input_signature[k].shape, ep.input_signature[k].dtype, name=k) for k in keys]
+            archive.add_endpoint(key, _positional(ep.fn, keys), input_signature=specs)
+        archive.write_out(str(sm_dir), verbose=False)
+
+        # reference outputs: the same functions, eagerly, on the real inputs
+        references = {key: _as_numpy_dict(ep.fn(**{k: tf.constant(v) for k, v in ep.parity_inputs.items()}))
+                      for key, ep in endpoints.items()}
+        checks = []
+        loaded = tf.saved_model.load(str(sm_dir))
+        signature_specs = {}
+        for key, ep in endpoints.items():
+            fn = loaded.signatures[key]
+            got = _as_numpy_dict(fn(**{k: tf.constant(v) for k, v in ep.parity_inputs.items()}))
+            checks.append(_compare(key, "saved_model", references[key], got, tolerance))
+            signature_specs[key] = {
+                "inputs": {k: _spec_json(s) for k, s in fn.structured_input_signature[1].items()},
+                "outputs": {k: _spec_json(s) for k, s in fn.structured_outputs.items()},
+            }
+        del loaded
+
+        if tflite:
+            if tflite_model is not None:
+                converter = tf.lite.TFLiteConverter.from_keras_model(tflite_model)
+            else:
+                converter = tf.lite.TFLiteConverter.from_saved_model(str(sm_dir), signature_keys=[tflite_signature])
+            chatter = io.StringIO()  # from_keras_model prints Keras' export summary; keep it in the log
+            with contextlib.redirect_stdout(chatter):
+                tflite_bytes = converter.convert()
+            log.debug("TFLite converter output:\n%s", chatter.getvalue())
+            ep = endpoints[tflite_signature]
+            tfl_inputs = {k: np.asarray(v) for k, v in ep.parity_inputs.items()}
+            if tflite_model is not None:  # from_keras_model names I/O after the Keras model
+                tfl_inputs = dict(zip([t.name.split(":")[0] for t in tflite_model.inputs], tfl_inputs.values()))
+            got = _run_tflite(tflite_bytes, tflite_signature if tflite_model is None else "serving_default", tfl_inputs)
+            ref = references[tflite_signature]
+            if tflite_model is not None and len(ref) == 1 and len(got) == 1:
+                got = {next(iter(ref)): next(iter(got.values()))}
+            checks.append(_compare(tflite_signature, "tflite", ref, got, tolerance))
+            (staging / "model.tflite").write_bytes(tflite_bytes)
+
+        report = {
+            "name": name, "version": version, "tolerance": tolerance,
+            "passed": all(c.passed for c in checks),
+            "checks": [dict(asdict(c), passed=c.passed) for c in checks],
+        }
+        (staging / "parity.json").write_text(json.dumps(report, indent=1))
+        failed = [c for c in checks if not c.passed]
+        if failed:
+            worst = max(failed, key=lambda c: c.max_abs_diff)
+            raise ExportParityError(
+                f"{name} v{version}: {worst.backend} signature {worst.signature!r} differs from Keras by "
+                f"max {worst.max_abs_diff:.3g} (mean {worst.mean_abs_diff:.3g}) > tolerance {tolerance:g}; "
+                "nothing was written")
+
+        full_meta = {
+            **json.loads(meta_text),
+            "name": name, "version": version, "output_names": list(output_names),
+            "signatures": signature_specs,
+            "tflite_signature": tflite_signature if tflite else None,
+            "zoo_version": __version__, "tensorflow_version": tf.__version__,
+            "keras_version": keras.__version__,
+            "exported_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        (sm_dir / "assets").mkdir(exist_ok=True)
+        (sm_dir / "assets" / "output_names.txt").write_text("".join(f"{n}\n" for n in output_names))
+        (sm_dir / "assets" / "metadata.json").write_text(json.dumps(full_meta, indent=1))
+        (sm_dir / "assets.extra").mkdir()
+        with tf.io.TFRecordWriter(str(sm_dir / "assets.extra" / WARMUP_FILE)) as writer:
+            for record in _warmup_records(name, endpoints):
+                writer.write(record)
+
+        _move_into_place(staging, [
+            (staging / "parity.json", final_report),
+            *([(staging / "model.tflite", final_tflite)] if tflite else []),
+            (sm_dir, final_sm),
+        ])
+        for c in checks:
+            log.info("%s v%d %s %s: max |Δ| %.3g, mean %.3g", name, version, c.backend, c.signature,
+                     c.max_abs_diff, c.mean_abs_diff)
+        return ExportResult(final_sm, final_tflite if tflite else None, final_report, checks)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, moves: list[tuple[Path, Path]]) -> None:
+    """Rename each staged path onto its target; on any failure undo the renames already done."""
+    old = staging / "replaced"
+    old.mkdir()
+    done = []
+    try:
+        for i, (src, dst) in enumerate(moves):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            backup = None
+            if dst.exists():
+                backup = old / str(i)
+                os.replace(dst, backup)
+            os.replace(src, dst)
+            done.append((src, dst, backup))
+    except BaseException:
+        for src, dst, backup in reversed(done):
+            os.replace(dst, src)
+            if backup is not None:
+                os.replace(backup, dst)
+        raise
+
+
+class ExportedModel:
+    """A SavedModel written by ``export``, with its output names and metadata.
+
+    ``ExportedModel.load(path)`` takes the version folder, or the servable folder
+    (``dest/<name>``: the highest version is used). Call it like the model:
+    ``outputs = exported(audio=x)`` runs ``serving_default`` and returns NumPy arrays.
+    """
+
+    def __init__(self, path: Path, loaded, output_names: list[str], metadata: dict):
+        self.path, self._loaded = path, loaded  # keep ``loaded`` alive: signatures reference it
+        self.output_names, self.metadata = output_names, metadata
+        self.signatures = loaded.signatures
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ExportedModel":
+        import tensorflow as tf
+
+        path = Path(path)
+        if not (path / "saved_model.pb").is_file():
+            versions = sorted((int(p.name) for p in path.iterdir() if p.name.isdigit() and p.is_dir()),
+                              reverse=True) if path.is_dir() else []
+            if not versions:
+                raise FileNotFoundError(f"{path}: no SavedModel (saved_model.pb) and no version folders")
+            path = path / str(versions[0])
+        assets = path / "assets"
+        for needed in ("output_names.txt", "metadata.json"):
+            if not (assets / needed).is_file():
+                raise FileNotFoundError(f"{path}: not a zoo export (assets/{needed} missing)")
+        names = (assets / "output_names.txt").read_text().split("\n")[:-1]
+        metadata = json.loads((assets / "metadata.json").read_text())
+        return cls(path, tf.saved_model.load(str(path)), names, metadata)
+
+    def __call__(self, signature: str = "serving_default", **inputs) -> dict[str, np.ndarray]:
+        import tensorflow as tf
+
+        outputs = self.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        return {k: v.numpy() for k, v in outputs.items()}
