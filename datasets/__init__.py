@@ -7,8 +7,7 @@ from .arkit import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_c
 from .audio import load_audio, resample
 from .cache import FeatureCache, atomic_write_bytes, config_hash
 from .clip import EMOTIONS, TARGET_KINDS, Clip, expected_frames
-from .errors import (AudioError, ClipError, DataError, FrameCountError, LabelError,
-                     UnsafePickleError)
+from .errors import AudioError, ClipError, DataError, FrameCountError, LabelError, UnsafePickleError
 from .facegood import read_facegood, read_facegood_clip, read_names
 from .safe_pickle import RestrictedUnpickler, load_npy, load_pickle
 from .splits import Split, split_by_clip, split_by_subject

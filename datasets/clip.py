@@ -133,6 +133,6 @@ class Clip:
 
         return Path(self.source).stem if self.source else ""
 
-    def replace(self, **changes) -> "Clip":
+    def replace(self, **changes) -> Clip:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -31,7 +31,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +169,11 @@ def _warmup_records(name: str, endpoints: Mapping[str, Endpoint]) -> list[bytes]
         request = predict_pb2.PredictRequest(
             model_spec=model_pb2.ModelSpec(name=name, signature_name=key))
         for input_name, value in ep.parity_inputs.items():
-            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(np.asarray(value)[:WARMUP_MAX_BATCH]))
+            value = np.asarray(value)
+            shape = tf.TensorShape(ep.input_signature[input_name].shape)
+            if shape.rank and shape[0] is None:  # batch-dynamic: a few real examples are enough
+                value = value[:WARMUP_MAX_BATCH]
+            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(value))
         log_entry = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
         records.append(log_entry.SerializeToString())
     return records
@@ -230,7 +234,8 @@ def export(
         raise ExportError(f"invalid export name {name!r}")
     for key, ep in endpoints.items():
         if set(ep.parity_inputs) != set(ep.input_signature):
-            raise ExportError(f"{key}: parity inputs {sorted(ep.parity_inputs)} ≠ signature inputs {sorted(ep.input_signature)}")
+            raise ExportError(
+                f"{key}: parity inputs {sorted(ep.parity_inputs)} ≠ signature inputs {sorted(ep.input_signature)}")
         for input_name, spec in ep.input_signature.items():
             value = np.asarray(ep.parity_inputs[input_name])
             if not tf.TensorShape(spec.shape).is_compatible_with(value.shape):
@@ -319,7 +324,7 @@ def export(
             "tflite_signature": tflite_signature if tflite else None,
             "zoo_version": __version__, "tensorflow_version": tf.__version__,
             "keras_version": keras.__version__,
-            "exported_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "exported_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (sm_dir / "assets").mkdir(exist_ok=True)
         (sm_dir / "assets" / "output_names.txt").write_text("".join(f"{n}\n" for n in output_names))
@@ -378,7 +383,7 @@ class ExportedModel:
         self.signatures = loaded.signatures
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ExportedModel":
+    def load(cls, path: str | os.PathLike) -> ExportedModel:
         import tensorflow as tf
 
         path = Path(path)

@@ -8,9 +8,17 @@ import struct
 import numpy as np
 import pytest
 import soundfile as sf
-
-from zoo.datasets import (AudioError, DataError, FrameCountError, LabelError, UnsafePickleError, load_audio,
-                          load_npy, load_pickle, read_facegood)
+from zoo.datasets import (
+    AudioError,
+    DataError,
+    FrameCountError,
+    LabelError,
+    UnsafePickleError,
+    load_audio,
+    load_npy,
+    load_pickle,
+    read_facegood,
+)
 
 
 def _assert_names(exc: DataError, path, *cause_words):

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from zoo.datasets import EMOTIONS, Clip, ClipError, expected_frames
 
 

@@ -1,7 +1,6 @@
 import pickle
 
 import numpy as np
-
 from zoo.datasets import load_npy, load_pickle
 
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from zoo.datasets import Clip, FeatureCache, split_by_clip, split_by_subject
 
 

@@ -1,9 +1,17 @@
 import numpy as np
 import pytest
 import soundfile as sf
-
-from zoo.datasets import (CENTRED_520MS, Clip, FrameTable, WindowSpec, frame_anchors, frame_windows, pair_dataset,
-                          read_facegood, window_dataset)
+from zoo.datasets import (
+    CENTRED_520MS,
+    Clip,
+    FrameTable,
+    WindowSpec,
+    frame_anchors,
+    frame_windows,
+    pair_dataset,
+    read_facegood,
+    window_dataset,
+)
 
 
 def _ramp_clip(seconds=1.0, name="r", offset=0.0, dims=2, fps=30, rate=16000):

@@ -1,0 +1,172 @@
+"""Export round trip on a tiny Conv1D model and a tiny GRU model (DESIGN §5)."""
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import prediction_log_pb2
+
+import zoo
+from zoo.export import Endpoint, ExportedModel, ExportError, ExportParityError, export
+
+NAMES = ["jawOpen", "mouthClose", "mouthFunnel"]
+
+
+@pytest.fixture(scope="module")
+def conv_model():
+    keras.utils.set_random_seed(1)
+    x = inputs = keras.Input((24, 8), name="lpc")
+    x = keras.layers.Conv1D(16, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.Conv1D(16, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+def _gru(batch_size=None):
+    inputs = keras.Input((10, 5), batch_size=batch_size, name="mfcc")
+    x = keras.layers.GRU(12, return_sequences=True)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+@pytest.fixture(scope="module")
+def real_inputs():
+    """Real speech-like features: framed log-energy of a chirp, not random noise."""
+    t = np.arange(16000 * 2) / 16000
+    audio = np.sin(2 * np.pi * (150 + 200 * t) * t) * np.exp(-((t % 0.5) - 0.25) ** 2 * 40)
+    frames = tf.signal.frame(audio.astype(np.float32), 400, 160).numpy()
+    spec = np.log(np.abs(np.fft.rfft(frames, axis=1))[:, :8] + 1e-3).astype(np.float32)
+    return spec
+
+
+def _assert_layout(root, name, version=1):
+    sm = root / name / str(version)
+    assert (sm / "saved_model.pb").is_file() and (sm / "variables").is_dir()
+    assert (sm / "assets" / "output_names.txt").read_text().split() == NAMES
+    meta = json.loads((sm / "assets" / "metadata.json").read_text())
+    assert (sm / "assets.extra" / "tf_serving_warmup_requests").is_file()
+    assert (root / f"{name}-v{version}.tflite").stat().st_size > 0
+    report = json.loads((root / f"{name}-v{version}.parity.json").read_text())
+    assert report["passed"] and {c["backend"] for c in report["checks"]} == {"saved_model", "tflite"}
+    assert not [p for p in root.iterdir() if p.name.startswith(".staging")]
+    return sm, meta, report
+
+
+def test_conv1d_round_trip(tmp_path, conv_model, real_inputs):
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 120, 10)])  # 12 real windows
+    result = export(conv_model, tmp_path, name="tiny_conv", output_names=NAMES,
+                    metadata={"fps": 30, "sample_rate": 16000, "window_s": 0.52}, parity_inputs=x)
+    sm, meta, report = _assert_layout(tmp_path, "tiny_conv")
+    assert meta["fps"] == 30 and meta["output_names"] == NAMES
+    assert meta["signatures"]["serving_default"]["inputs"]["lpc"]["shape"] == [None, 24, 8]
+    for check in result.checks:
+        assert check.max_abs_diff <= 1e-5 and check.examples == 12
+
+    # the SavedModel signature, reloaded the way a user would, equals Keras
+    loaded = tf.saved_model.load(str(sm))
+    got = loaded.signatures["serving_default"](lpc=tf.constant(x))["outputs"].numpy()
+    np.testing.assert_allclose(got, conv_model(x).numpy(), atol=1e-5)
+    # batch-dynamic: another batch size works
+    assert loaded.signatures["serving_default"](lpc=tf.constant(x[:3]))["outputs"].shape == (3, 3)
+
+    # the TFLite file, run by ai-edge-litert, equals Keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(tmp_path / "tiny_conv-v1.tflite")).get_signature_runner("serving_default")
+    np.testing.assert_allclose(runner(lpc=x)["outputs"], conv_model(x).numpy(), atol=1e-5)
+
+    # warmup records parse as TF-Serving PredictionLog
+    records = list(tf.data.TFRecordDataset(str(sm / "assets.extra" / "tf_serving_warmup_requests")))
+    assert len(records) == 1
+    entry = prediction_log_pb2.PredictionLog.FromString(records[0].numpy())
+    request = entry.predict_log.request
+    assert request.model_spec.name == "tiny_conv" and request.model_spec.signature_name == "serving_default"
+    np.testing.assert_array_equal(tf.make_ndarray(request.inputs["lpc"]), x[:4])
+
+    # zoo.load gives the same numbers and the names
+    exported = zoo.load(tmp_path / "tiny_conv")
+    assert isinstance(exported, ExportedModel) and exported.output_names == NAMES
+    np.testing.assert_allclose(exported(lpc=x)["outputs"], conv_model(x).numpy(), atol=1e-5)
+
+
+def test_gru_round_trip_with_static_batch_recipe(tmp_path, real_inputs):
+    keras.utils.set_random_seed(2)
+    model, model_b1 = _gru(), _gru(batch_size=1)
+    model_b1.set_weights(model.get_weights())
+    x = np.stack([real_inputs[i:i + 10, :5] for i in range(0, 60, 10)])
+    result = export(model, tmp_path, name="tiny_gru", output_names=NAMES, metadata={"fps": 100},
+                    parity_inputs=x, tflite_model=model_b1)
+    _assert_layout(tmp_path, "tiny_gru")
+    tfl = [c for c in result.checks if c.backend == "tflite"][0]
+    assert tfl.examples == 6 and tfl.max_abs_diff <= 1e-5
+
+
+def test_gru_unrolled_converts_with_dynamic_batch(tmp_path, real_inputs):
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((10, 5), name="mfcc")
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GRU(12, return_sequences=True, unroll=True)(inputs)))
+    x = np.stack([real_inputs[i:i + 10, :5] for i in range(0, 40, 10)])
+    result = export(model, tmp_path, name="gru_unrolled", output_names=NAMES, metadata={}, parity_inputs=x)
+    assert all(c.max_abs_diff <= 1e-5 for c in result.checks)
+
+
+def test_streaming_style_extra_signature(tmp_path, conv_model, real_inputs):
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
+
+    def serve(lpc):
+        return {"outputs": conv_model(lpc, training=False)}
+
+    def clipped(lpc, gain):
+        return {"weights": tf.clip_by_value(conv_model(lpc, training=False) * gain, 0.0, 1.0)}
+
+    endpoints = {
+        "serving_default": Endpoint(serve, {"lpc": tf.TensorSpec([None, 24, 8], tf.float32)}, {"lpc": x}),
+        "clipped": Endpoint(clipped, {"lpc": tf.TensorSpec([None, 24, 8], tf.float32),
+                                      "gain": tf.TensorSpec([], tf.float32)},
+                            {"lpc": x, "gain": np.float32(3.0)}),
+    }
+    result = export(conv_model, tmp_path, name="two_sigs", output_names=NAMES, metadata={}, endpoints=endpoints)
+    assert {(c.signature, c.backend) for c in result.checks} == {
+        ("serving_default", "saved_model"), ("clipped", "saved_model"), ("serving_default", "tflite")}
+    records = list(tf.data.TFRecordDataset(str(result.saved_model / "assets.extra" / "tf_serving_warmup_requests")))
+    assert sorted(prediction_log_pb2.PredictionLog.FromString(r.numpy()).predict_log.request.model_spec.signature_name
+                  for r in records) == ["clipped", "serving_default"]
+
+
+def test_parity_failure_writes_nothing(tmp_path, real_inputs):
+    keras.utils.set_random_seed(2)
+    model, model_b1 = _gru(), _gru(batch_size=1)
+    model_b1.set_weights([w * 1.01 for w in model.get_weights()])  # a conversion that drifted
+    x = np.stack([real_inputs[i:i + 10, :5] for i in range(0, 30, 10)])
+    with pytest.raises(ExportParityError, match="tflite .* differs from Keras .* tolerance"):
+        export(model, tmp_path / "out", name="bad", output_names=NAMES, metadata={}, parity_inputs=x,
+               tflite_model=model_b1)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_existing_artifact_is_kept_unless_overwrite(tmp_path, conv_model, real_inputs):
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
+    export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 1}, parity_inputs=x, tflite=False)
+    with pytest.raises(FileExistsError):
+        export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 2}, parity_inputs=x, tflite=False)
+    export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 2}, parity_inputs=x, tflite=False,
+           overwrite=True)
+    assert json.loads((tmp_path / "m" / "1" / "assets" / "metadata.json").read_text())["run"] == 2
+    export(conv_model, tmp_path, name="m", version=2, output_names=NAMES, metadata={}, parity_inputs=x, tflite=False)
+    assert ExportedModel.load(tmp_path / "m").path.name == "2"  # the servable folder serves the newest
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(parity_inputs=np.zeros((2, 20, 8), np.float32)), "shape"),
+    (dict(), "parity_inputs"),
+    (dict(parity_inputs=np.zeros((2, 24, 8), np.float32), version=0), "version"),
+    (dict(parity_inputs=np.zeros((2, 24, 8), np.float32), metadata={"f": object()}), "JSON"),
+])
+def test_bad_export_arguments(tmp_path, conv_model, kwargs, message):
+    args = dict(name="m", output_names=NAMES, metadata={})
+    args.update(kwargs)
+    with pytest.raises(ExportError, match=message):
+        export(conv_model, tmp_path, **args)
+    assert not (tmp_path / "m").exists()
