@@ -9,7 +9,7 @@ EXTRAS := render,landmarks,dev
 PYTEST := $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-all lint reproduce-audio2face clean
+.PHONY: help setup test test-slow test-all lint bench reproduce-audio2face clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test-all: setup ## every tier
 
 lint: setup ## ruff over the project
 	$(BIN)/ruff check .
+
+bench: setup ## data-layer benchmarks side by side with a reference -> benchmarks/results.md
+	$(BIN)/python benchmarks/bench_data.py
 
 reproduce-audio2face: ## (not available yet) reproduce Audio2Face end to end on the synthetic corpus
 	@echo "reproduce-audio2face: the audio2face model is not implemented in this checkout yet (zoo models shows each model's status)." >&2

@@ -85,16 +85,16 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, *, allow
         raise AudioError(path, "no audio samples (zero-length audio)")
     if info.samplerate <= 0:
         raise AudioError(path, f"invalid sample rate {info.samplerate}")
-    try:
-        data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    try:  # mono needs no arithmetic, so it is read straight to float32; channels are averaged in float64
+        data, rate = sf.read(str(path), dtype="float32" if info.channels == 1 else "float64")
     except Exception as exc:
         raise AudioError(path, f"cannot decode audio ({exc})") from None
     if data.shape[0] == 0:
         raise AudioError(path, "no audio samples (zero-length audio)")
-    if not np.all(np.isfinite(data)):
+    if not np.isfinite(data).all():
         first = int(np.argwhere(~np.isfinite(data))[0][0])
         raise AudioError(path, f"non-finite samples (NaN or Inf), first at sample {first}")
-    mono = data.mean(axis=1)
+    mono = data if data.ndim == 1 else data.mean(axis=1)
     peak = float(np.abs(mono).max())
     if peak == 0.0 and not allow_silence:
         raise AudioError(path, "audio is silent (every sample is zero)")
@@ -104,4 +104,4 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, *, allow
     if sample_rate is not None and int(sample_rate) != rate:
         log.info("%s: resampling %d Hz -> %d Hz", path, rate, sample_rate)
         return resample(mono, rate, int(sample_rate)), int(sample_rate)
-    return mono.astype(np.float32), int(rate)
+    return mono.astype(np.float32, copy=False), int(rate)

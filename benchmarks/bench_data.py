@@ -1,0 +1,117 @@
+"""Data-layer throughput, side by side with a reference in the same run (ratios, not absolutes).
+
+1. Frame windows into tf.data: ``zoo.datasets.window_dataset`` (one gather per batch) against
+   the common reference, a Python generator yielding one 520 ms window per frame through
+   ``tf.data.Dataset.from_generator``. Same clips, same batch size, same windows.
+2. Audio decoding: ``zoo.datasets.load_audio`` against ``librosa.load`` (sr=None, mono) on the
+   same WAV files.
+
+Run: ``make bench`` (writes benchmarks/results.md). Uses the real FACEGOOD clips when
+../shared/data/facegood exists, otherwise 2 minutes of synthetic 16 kHz audio.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+FACEGOOD = HERE.parent.parent / "shared" / "data" / "facegood"
+BATCH = 256
+
+
+def _clips():
+    import zoo.datasets as zd
+
+    if (FACEGOOD / "bs_value").is_dir():
+        clips = zd.read_facegood(FACEGOOD, names_file=FACEGOOD / "shirley_1015_bs_name.npy",
+                                 clip_ids=["1114_2_01", "1114_2_02"])
+        return clips, [Path(c.source) for c in clips], "real FACEGOOD 1114_2_01 + 1114_2_02"
+    rng = np.random.default_rng(0)
+    tmp = Path(tempfile.mkdtemp())
+    paths, clips = [], []
+    for k in range(2):
+        audio = (0.3 * np.sin(np.arange(16000 * 60) * 0.05 * (k + 1)) + 0.01 * rng.standard_normal(16000 * 60))
+        path = tmp / f"synthetic_{k}.wav"
+        sf.write(path, audio, 16000, subtype="PCM_16")
+        a, _ = zd.load_audio(path)
+        clips.append(zd.Clip(audio=a, sample_rate=16000, targets=np.zeros((1800, 4)), fps=30,
+                             target_kind="blendshapes", channel_names=("a", "b", "c", "d"), source=str(path)))
+        paths.append(path)
+    return clips, paths, "2 x 60 s synthetic audio"
+
+
+def _time(fn, repeats=3):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    import librosa
+    import tensorflow as tf
+
+    import zoo.datasets as zd
+
+    clips, paths, data_name = _clips()
+    frames = sum(c.num_frames for c in clips)
+    table = zd.FrameTable(clips)
+
+    def ours():
+        for batch in zd.window_dataset(table, batch_size=BATCH):
+            batch["audio"].numpy()
+
+    def reference():
+        def gen():
+            for clip in clips:
+                windows = zd.frame_windows(clip.audio, clip.sample_rate, clip.fps, clip.num_frames)
+                for i in range(clip.num_frames):
+                    yield windows[i], clip.targets[i]
+
+        ds = tf.data.Dataset.from_generator(gen, output_signature=(
+            tf.TensorSpec([8320], tf.float32), tf.TensorSpec([clips[0].targets.shape[1]], tf.float32)))
+        for audio, _ in ds.batch(BATCH).prefetch(tf.data.AUTOTUNE):
+            audio.numpy()
+
+    ours()  # warm up tracing
+    t_ours, t_ref = _time(ours), _time(reference)
+    t_load = _time(lambda: [zd.load_audio(p) for p in paths])
+    t_librosa = _time(lambda: [librosa.load(p, sr=None, mono=True) for p in paths])
+    seconds = sum(c.duration for c in clips)
+
+    rows = [
+        ("520 ms frame windows → tf.data batches of 256", "window_dataset (gather per batch)",
+         f"{frames / t_ours:,.0f} frames/s", "from_generator, one window per frame",
+         f"{frames / t_ref:,.0f} frames/s", t_ref / t_ours),
+        ("WAV decode to float32 mono", "load_audio", f"{seconds / t_load:,.0f}× real time",
+         "librosa.load(sr=None)", f"{seconds / t_librosa:,.0f}× real time", t_librosa / t_load),
+    ]
+    lines = [
+        "# Benchmarks", "",
+        f"Written by `make bench` (`benchmarks/bench_data.py`). Data: {data_name}, {frames} frames, "
+        f"{seconds:.0f} s of audio. Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, TensorFlow {tf.__version__}. Best of 3 runs; the ratio is reference time / "
+        "our time (> 1: ours is faster).", "",
+        "| task | ours | ours | reference | reference | ratio |", "|---|---|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} | {e} | {r:.1f}× |" for a, b, c, d, e, r in rows], "",
+    ]
+    (HERE / "results.md").write_text("\n".join(lines))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
