@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from zoo.datasets import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_channels
 
 

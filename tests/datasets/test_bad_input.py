@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 import soundfile as sf
+
 from zoo.datasets import (
     AudioError,
     DataError,

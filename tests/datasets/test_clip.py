@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from zoo.datasets import EMOTIONS, Clip, ClipError, expected_frames
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from zoo.datasets import FrameCountError, read_facegood, read_names
 
 REAL_FRAMES = {"1114_2_01": 3295, "1114_2_02": 3360, "1114_2_03": 3356, "1114_2_04": 3377, "1114_2_05": 3384}

@@ -1,6 +1,7 @@
 import pickle
 
 import numpy as np
+
 from zoo.datasets import load_npy, load_pickle
 
 

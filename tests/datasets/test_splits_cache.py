@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from zoo.datasets import Clip, FeatureCache, split_by_clip, split_by_subject
 
 

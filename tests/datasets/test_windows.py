@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import soundfile as sf
+
 from zoo.datasets import (
     CENTRED_520MS,
     Clip,
