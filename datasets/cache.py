@@ -33,6 +33,8 @@ def config_hash(config: Mapping) -> str:
 
 def audio_hash(clip: Clip) -> str:
     """First 20 hex digits of sha256 over the clip's float32 samples and sample rate."""
+    if not clip.has_audio:
+        raise ValueError(f"{clip.source}: clip has no audio to key features by")
     h = hashlib.sha256(str(clip.sample_rate).encode())
     h.update(np.ascontiguousarray(clip.audio, dtype=np.float32).tobytes())
     return h.hexdigest()[:20]

@@ -34,8 +34,9 @@ class Clip:
     """One utterance: audio, targets at ``fps``, and who/what/how it was said.
 
     Args:
-        audio: float32 mono samples in [-1, 1], shape (samples,).
-        sample_rate: audio rate in Hz.
+        audio: float32 mono samples in [-1, 1], shape (samples,); None for a dataset without
+            audio (EveNet's takes), in which case the frame rule is not checked.
+        sample_rate: audio rate in Hz (None without audio).
         targets: float32 (frames, dims) animation at ``fps`` frames per second.
         fps: target frame rate in Hz.
         target_kind: one of ``TARGET_KINDS``.
@@ -48,8 +49,8 @@ class Clip:
         frame_tolerance: allowed |frames − floor(samples·fps/sample_rate)|.
     """
 
-    audio: np.ndarray
-    sample_rate: int
+    audio: np.ndarray | None
+    sample_rate: int | None
     targets: np.ndarray
     fps: float
     target_kind: str
@@ -63,18 +64,7 @@ class Clip:
 
     def __post_init__(self):
         src = self.source or None
-        audio = np.asarray(self.audio)
-        if audio.ndim != 1:
-            raise ClipError(src, f"audio must be mono (samples,), got shape {audio.shape}")
-        if audio.size == 0:
-            raise ClipError(src, "audio has no samples")
-        audio = audio.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(audio)):
-            raise ClipError(src, "audio contains NaN or Inf samples")
-        if np.abs(audio).max() > 1.0:
-            raise ClipError(src, f"audio exceeds [-1, 1] (peak {np.abs(audio).max():.3g})")
-        if int(self.sample_rate) <= 0:
-            raise ClipError(src, f"sample_rate must be positive, got {self.sample_rate}")
+        audio = None if self.audio is None else self._checked_audio(src)
         if not float(self.fps) > 0:
             raise ClipError(src, f"fps must be positive, got {self.fps}")
         targets = np.asarray(self.targets)
@@ -94,37 +84,57 @@ class Clip:
             raise ClipError(src, f"duplicate channel names: {dup[:5]}")
         if self.emotion is not None and self.emotion not in EMOTIONS:
             raise ClipError(src, f"emotion {self.emotion!r} is not one of {EMOTIONS}")
-        want = expected_frames(audio.size, self.sample_rate, self.fps)
-        if abs(targets.shape[0] - want) > self.frame_tolerance:
-            raise ClipError(
-                src,
-                f"{targets.shape[0]} target frames but the audio implies {want} "
-                f"(floor({audio.size} samples × {self.fps} fps / {self.sample_rate} Hz), "
-                f"tolerance {self.frame_tolerance})",
-            )
+        if audio is not None:
+            want = expected_frames(audio.size, self.sample_rate, self.fps)
+            if abs(targets.shape[0] - want) > self.frame_tolerance:
+                raise ClipError(
+                    src,
+                    f"{targets.shape[0]} target frames but the audio implies {want} "
+                    f"(floor({audio.size} samples × {self.fps} fps / {self.sample_rate} Hz), "
+                    f"tolerance {self.frame_tolerance})",
+                )
         phonemes = None
         if self.phonemes is not None:
             phonemes = tuple((float(s), float(e), str(label)) for s, e, label in self.phonemes)
             for s, e, label in phonemes:
                 if not (0.0 <= s <= e):
                     raise ClipError(src, f"phoneme {label!r} has bad times ({s}, {e})")
-        audio.setflags(write=False)
         targets.setflags(write=False)
         object.__setattr__(self, "audio", audio)
         object.__setattr__(self, "targets", targets)
-        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+        object.__setattr__(self, "sample_rate", None if audio is None else int(self.sample_rate))
         object.__setattr__(self, "fps", float(self.fps))
         object.__setattr__(self, "channel_names", names)
         object.__setattr__(self, "phonemes", phonemes)
+
+    def _checked_audio(self, src) -> np.ndarray:
+        audio = np.asarray(self.audio)
+        if audio.ndim != 1:
+            raise ClipError(src, f"audio must be mono (samples,), got shape {audio.shape}")
+        if audio.size == 0:
+            raise ClipError(src, "audio has no samples")
+        audio = audio.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(audio)):
+            raise ClipError(src, "audio contains NaN or Inf samples")
+        if np.abs(audio).max() > 1.0:
+            raise ClipError(src, f"audio exceeds [-1, 1] (peak {np.abs(audio).max():.3g})")
+        if self.sample_rate is None or int(self.sample_rate) <= 0:
+            raise ClipError(src, f"sample_rate must be positive, got {self.sample_rate}")
+        audio.setflags(write=False)
+        return audio
 
     @property
     def num_frames(self) -> int:
         return int(self.targets.shape[0])
 
     @property
+    def has_audio(self) -> bool:
+        return self.audio is not None
+
+    @property
     def duration(self) -> float:
-        """Audio length in seconds."""
-        return self.audio.size / self.sample_rate
+        """Length in seconds: of the audio, or of the frames (frames / fps) for a clip without audio."""
+        return self.audio.size / self.sample_rate if self.audio is not None else self.num_frames / self.fps
 
     @property
     def name(self) -> str:

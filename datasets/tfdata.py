@@ -27,6 +27,8 @@ class FrameTable:
             raise ValueError("no clips given")
         first = clips[0]
         for clip in clips:
+            if not clip.has_audio:
+                raise ValueError(f"{clip.source}: clip has no audio to cut windows from")
             if clip.sample_rate != first.sample_rate or clip.fps != first.fps:
                 raise ValueError(
                     f"{clip.source}: {clip.sample_rate} Hz / {clip.fps} fps differs from "

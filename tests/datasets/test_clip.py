@@ -50,3 +50,10 @@ def test_frame_tolerance_admits_rounding():
 
 def test_ravdess_emotions():
     assert EMOTIONS == ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+
+
+def test_clip_without_audio():
+    clip = _clip(audio=None, sample_rate=None, targets=np.zeros((48, 2)), fps=48)
+    assert not clip.has_audio and clip.sample_rate is None and clip.duration == 1.0
+    with pytest.raises(ClipError, match="sample_rate"):
+        _clip(sample_rate=None)
