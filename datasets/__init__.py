@@ -6,7 +6,7 @@ Importing this package does not import TensorFlow; the tf.data pipelines
 from .arkit import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_channels
 from .audio import load_audio, resample
 from .cache import FeatureCache, atomic_write_bytes, config_hash
-from .clip import EMOTIONS, TARGET_KINDS, Clip, expected_frames
+from .clip import EMOTIONS, INTENSITIES, TARGET_KINDS, Clip, expected_frames
 from .errors import AudioError, ClipError, DataError, FrameCountError, LabelError, UnsafePickleError
 from .facegood import read_facegood, read_facegood_clip, read_names
 from .safe_pickle import RestrictedUnpickler, load_npy, load_pickle
@@ -18,7 +18,7 @@ _TF_NAMES = ("FrameTable", "window_dataset", "pair_dataset")
 __all__ = [
     "ARKIT_52", "ARKIT_INDEX", "canonical_name", "map_channels", "select_channels",
     "load_audio", "resample", "FeatureCache", "atomic_write_bytes", "config_hash",
-    "EMOTIONS", "TARGET_KINDS", "Clip", "expected_frames",
+    "EMOTIONS", "INTENSITIES", "TARGET_KINDS", "Clip", "expected_frames",
     "AudioError", "ClipError", "DataError", "FrameCountError", "LabelError", "UnsafePickleError",
     "read_facegood", "read_facegood_clip", "read_names",
     "RestrictedUnpickler", "load_npy", "load_pickle",

@@ -18,6 +18,7 @@ TARGET_KINDS = ("blendshapes", "shape_keys", "vertices", "landmarks2d", "joints3
 
 # RAVDESS emotion labels, in the order of the file-name code (01 = neutral ... 08 = surprised).
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+INTENSITIES = ("normal", "strong")  # RAVDESS intensity codes 01, 02 (neutral is only "normal")
 
 
 def expected_frames(num_samples: int, sample_rate: int, fps: float) -> int:
@@ -43,6 +44,7 @@ class Clip:
         channel_names: one name per target column (len == dims).
         subject: speaker/actor id.
         emotion: a RAVDESS label (``EMOTIONS``) or None when the dataset has none.
+        intensity: "normal" or "strong" (RAVDESS), or None.
         phonemes: optional ((start_s, end_s, label), ...) in seconds.
         text: optional transcript.
         source: where the clip was read from (a path), for error messages.
@@ -57,6 +59,7 @@ class Clip:
     channel_names: tuple[str, ...]
     subject: str = ""
     emotion: str | None = None
+    intensity: str | None = None
     phonemes: tuple[tuple[float, float, str], ...] | None = None
     text: str | None = None
     source: str = ""
@@ -84,6 +87,8 @@ class Clip:
             raise ClipError(src, f"duplicate channel names: {dup[:5]}")
         if self.emotion is not None and self.emotion not in EMOTIONS:
             raise ClipError(src, f"emotion {self.emotion!r} is not one of {EMOTIONS}")
+        if self.intensity is not None and self.intensity not in INTENSITIES:
+            raise ClipError(src, f"intensity {self.intensity!r} is not one of {INTENSITIES}")
         if audio is not None:
             want = expected_frames(audio.size, self.sample_rate, self.fps)
             if abs(targets.shape[0] - want) > self.frame_tolerance:

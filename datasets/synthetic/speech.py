@@ -40,7 +40,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from ..clip import EMOTIONS  # the 8 RAVDESS emotions in code order (code = index + 1)
+from ..clip import EMOTIONS, INTENSITIES  # RAVDESS emotions in code order (code = index + 1)
 from ..errors import DataError
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ SAMPLE_RATE = 22050
 
 PAUSE = "_"
 """Label of silent stretches in :attr:`Utterance.phonemes`."""
-
-
-INTENSITIES = ("normal", "strong")
-"""RAVDESS emotional intensities. ``"neutral"`` exists only at ``"normal"`` (as in RAVDESS)."""
 
 STRONG_SCALE = 2.0
 """``"strong"`` doubles every deviation from neutral: factor → factor**2, semitones → 2 × semitones."""
