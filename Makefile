@@ -9,7 +9,7 @@ EXTRAS := render,landmarks,dev
 PYTEST := $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-all lint bench reproduce-audio2face clean
+.PHONY: help setup test test-slow test-all lint bench corpus reproduce-audio2face clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ test-all: setup ## every tier
 
 lint: setup ## ruff over the project
 	$(BIN)/ruff check .
+
+CORPUS_OUT ?= runs/corpus-small
+corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(CORPUS_OUT)
+	$(BIN)/zoo corpus --out $(CORPUS_OUT) --preset small --seed 0
 
 bench: setup ## data-layer benchmarks side by side with a reference -> benchmarks/results.md
 	$(BIN)/python benchmarks/bench_data.py

@@ -1,0 +1,350 @@
+"""The synthetic talking corpus (DESIGN §4): one seeded plan, written in the real layouts of four datasets.
+
+``generate(out, preset="small", seed=0)`` synthesises every utterance once with espeak-ng
+(``speech``), drives the face from its phoneme timeline (``face``) and the mesh from the face
+(``geometry``), and writes::
+
+    out/manifest.json                       what was generated, with which seed, and every file's sha256
+    out/facegood/wav/<id>.wav               16 kHz PCM16           \\
+    out/facegood/bs_value/bs_value_<id>.npy (frames, 52) at 30 fps  > FACEGOOD (read_facegood)
+    out/facegood/BS_name.npy                the ARKit-52 names     /
+    out/evenet/<id>.{dat,pho,emo,wav}       52 shape keys at 48 fps, per-frame 56-category phonemes, emotions
+    out/evenet/reader_config.json           (read_evenet)
+    out/vocaset/{data_verts.npy, raw_audio_fixed.pkl, templates.pkl, subj_seq_to_idx.pkl}   60 fps (read_vocaset)
+    out/ravdess/Actor_NN/03-01-EE-II-SS-RR-NN.wav   48 kHz                                   \\
+    out/ravdess/Actor_NN/01-01-EE-II-SS-RR-NN.mp4   rendered face + audio, 29.97 fps          > RAVDESS
+    out/ravdess/Actor_NN/02-01-EE-II-SS-RR-NN.mp4   the same video without audio              /
+    out/ravdess/landmarks/01-01-….npy       (frames, 68, 2) ground-truth iBUG landmarks in pixels (synthetic extra)
+
+The sentence utterances (FACEGOOD, EveNet and a VOCASET subset) cover every speaker × emotion ×
+intensity; the RAVDESS part speaks RAVDESS's two statements, as RAVDESS does. The same
+arguments give byte-identical files; a second call finds ``manifest.json`` and returns at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..._version import __version__
+from ..arkit import ARKIT_52
+from ..audio import resample
+from ..cache import atomic_write_bytes
+from ..clip import EMOTIONS, expected_frames
+from ..errors import DataError
+from ..evenet import EVENET_FPS, FROM_RAVDESS, default_reader_config, phoneme_frames, write_evenet_take
+from ..facegood import FACEGOOD_FPS, FACEGOOD_SAMPLE_RATE, LABEL_PREFIX
+from ..ravdess import RAVDESS_FPS, RAVDESS_SAMPLE_RATE, STATEMENTS, RavdessName
+from ..vocaset import VOCASET_FPS, write_vocaset
+from . import face, geometry, speech
+
+log = logging.getLogger(__name__)
+
+GENERATOR_VERSION = 1  # bump when the output of the same arguments changes
+SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
+MANIFEST = "manifest.json"
+
+# speaker ↔ face identity ↔ RAVDESS actor number (odd actors are male, as in RAVDESS)
+SPEAKERS = (("male_deep", "m1", 1), ("female_warm", "f1", 2), ("male_bright", "m2", 3), ("female_high", "f2", 4))
+EMOTION_INTENSITIES = tuple((e, i) for e in EMOTIONS for i in ("normal", "strong") if (e, i) != ("neutral", "strong"))
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """How much to generate.
+
+    Args:
+        utterances_per_condition: sentence utterances per speaker × (emotion, intensity) (4 × 15 conditions).
+        vocaset_sentences: sentence utterances per speaker also written as VOCASET meshes (60 fps).
+        ravdess_repetitions: RAVDESS repetitions (0, 1 or 2) of each statement × condition × actor.
+        ravdess_actors: how many of the 4 speakers also act the RAVDESS trials (Actor_01 … Actor_04).
+        image_size: rendered RAVDESS frame size in pixels (square).
+    """
+
+    utterances_per_condition: int
+    vocaset_sentences: int
+    ravdess_repetitions: int
+    ravdess_actors: int = 4
+    image_size: int = 128
+
+    def __post_init__(self):
+        if self.utterances_per_condition < 1 or self.vocaset_sentences < 0:
+            raise ValueError(f"invalid corpus size {self}")
+        if self.ravdess_repetitions not in (0, 1, 2):
+            raise ValueError(f"ravdess_repetitions must be 0, 1 or 2, got {self.ravdess_repetitions}")
+        if not 1 <= self.ravdess_actors <= len(SPEAKERS):
+            raise ValueError(f"ravdess_actors must be in 1…{len(SPEAKERS)}, got {self.ravdess_actors}")
+        if self.image_size < 128 or self.image_size % 2:
+            raise ValueError(f"image_size must be even and ≥ 128, got {self.image_size}")
+
+
+PRESETS = {
+    # ≈ 10 min of speech: 180 sentence utterances (20 also as VOCASET meshes) + 120 RAVDESS trials
+    "small": CorpusConfig(utterances_per_condition=3, vocaset_sentences=5, ravdess_repetitions=1),
+    # ≈ 55 min of speech: 1200 sentence utterances (80 as VOCASET meshes) + 240 RAVDESS trials
+    "medium": CorpusConfig(utterances_per_condition=20, vocaset_sentences=20, ravdess_repetitions=2),
+}
+
+
+@dataclass(frozen=True)
+class UtterancePlan:
+    id: str
+    text: str
+    voice: str
+    identity: str
+    emotion: str
+    intensity: str
+    seed: int
+    vocaset_sentence: str | None = None  # "sentenceNN" when also written to VOCASET
+    ravdess: str | None = None  # the RAVDESS stem (modality 03) for a RAVDESS trial
+
+
+def load_sentences() -> list[str]:
+    """The bundled sentences, one per line."""
+    return [line.strip() for line in SENTENCES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def plan(config: CorpusConfig, seed: int) -> list[UtterancePlan]:
+    """Every utterance to generate, in a fixed order determined by ``config`` and ``seed``.
+
+    Sentences are dealt from a seeded permutation of the bundled list (cycling when exhausted);
+    condition order is speaker-major, so every speaker gets every emotion × intensity.
+    """
+    rng = np.random.default_rng(seed)
+    sentences = load_sentences()
+    order = rng.permutation(len(sentences))
+    out, n = [], 0
+    vocaset_count = {voice: 0 for voice, _, _ in SPEAKERS}
+    for voice, identity, _ in SPEAKERS:
+        for emotion, intensity in EMOTION_INTENSITIES:
+            for _ in range(config.utterances_per_condition):
+                text = sentences[order[n % len(sentences)]]
+                seed_n = int(rng.integers(2**31))
+                vocaset = None
+                # spread the VOCASET subset over conditions: every k-th utterance of the speaker
+                per_speaker = len(EMOTION_INTENSITIES) * config.utterances_per_condition
+                index_in_speaker = n % per_speaker
+                stride = max(per_speaker // max(config.vocaset_sentences, 1), 1)
+                if index_in_speaker % stride == 0 and vocaset_count[voice] < config.vocaset_sentences:
+                    vocaset_count[voice] += 1
+                    vocaset = f"sentence{vocaset_count[voice]:02d}"
+                out.append(UtterancePlan(f"{n:04d}_{voice}_{emotion}_{intensity}", text, voice, identity, emotion,
+                                         intensity, seed_n, vocaset_sentence=vocaset))
+                n += 1
+    for voice, identity, actor in SPEAKERS[: config.ravdess_actors]:
+        for emotion, intensity in EMOTION_INTENSITIES:
+            for statement in (1, 2):
+                for repetition in range(1, config.ravdess_repetitions + 1):
+                    name = RavdessName("audio", "speech", emotion, intensity, statement, repetition, actor)
+                    out.append(UtterancePlan(name.stem, STATEMENTS[statement - 1], voice, identity, emotion,
+                                             intensity, int(rng.integers(2**31)), ravdess=name.stem))
+    return out
+
+
+def _wav_bytes(audio: np.ndarray, rate: int) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, audio, rate, subtype="PCM_16", format="WAV")
+    return buf.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _motion(utt: speech.Utterance, item: UtterancePlan, num_samples: int, rate: int, fps: float) -> face.FaceMotion:
+    """Face motion for ``num_samples`` of audio at ``rate``: exactly floor(samples·fps/rate) frames."""
+    frames = expected_frames(num_samples, rate, fps)
+    motion = face.animate(utt.phonemes, num_samples / rate, fps, emotion=item.emotion, intensity=item.intensity,
+                          seed=item.seed)
+    if motion.frames != frames:  # float rounding of the duration at a frame boundary
+        keep = np.minimum(np.arange(frames), motion.frames - 1)
+        motion = face.FaceMotion(motion.weights[keep], motion.names, motion.head[keep], motion.fps)
+    return motion
+
+
+def _to_int16(audio: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(np.asarray(audio, np.float64) * 32767), -32768, 32767).astype(np.int16)
+
+
+class _Writer:
+    """Writes files below ``root`` and records their sha256 for the manifest."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.hashes: dict[str, str] = {}
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.hashes[relative] = hashlib.sha256(data).hexdigest()
+
+    def record(self, relative: str) -> None:
+        self.hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
+
+
+def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, vocaset: dict) -> dict:
+    a16 = resample(utt.audio, utt.sample_rate, FACEGOOD_SAMPLE_RATE)
+    wav16 = _wav_bytes(a16, FACEGOOD_SAMPLE_RATE)
+    # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
+    m30 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, FACEGOOD_FPS)
+    writer.write(f"facegood/wav/{item.id}.wav", wav16)
+    writer.write(f"facegood/bs_value/{LABEL_PREFIX}{item.id}.npy", _npy_bytes(m30.weights.astype(np.float64)))
+    # EveNet: 52 shape keys at 48 fps, one phoneme category and one emotion per frame (+ the wav)
+    m48 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, EVENET_FPS)
+    phonemes = phoneme_frames(utt.phonemes, m48.frames, EVENET_FPS)
+    write_evenet_take(writer.root / "evenet", item.id, m48.weights, phonemes,
+                      [FROM_RAVDESS[item.emotion]] * m48.frames)
+    for suffix in (".dat", ".pho", ".emo"):
+        writer.record(f"evenet/{item.id}{suffix}")
+    writer.write(f"evenet/{item.id}.wav", wav16)
+    # VOCASET subset: unposed meshes at 60 fps with the native 22.05 kHz int16 audio
+    if item.vocaset_sentence is not None:
+        m60 = _motion(utt, item, utt.audio.size, utt.sample_rate, VOCASET_FPS)
+        verts = geometry.deform(item.identity, m60.weights)
+        subject = f"Synth_{item.voice}"
+        vocaset.setdefault(subject, {})[item.vocaset_sentence] = (verts, _to_int16(utt.audio), utt.sample_rate)
+    return {"frames_30fps": m30.frames, "frames_48fps": m48.frames}
+
+
+def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, image_size: int) -> dict:
+    from ..video import write_video
+
+    name = RavdessName("audio", "speech", item.emotion, item.intensity, int(item.ravdess.split("-")[4]),
+                       int(item.ravdess.split("-")[5]), int(item.ravdess.split("-")[6]))
+    a48 = resample(utt.audio, utt.sample_rate, RAVDESS_SAMPLE_RATE)
+    folder = f"ravdess/{name.subject}"
+    writer.write(f"{folder}/{name.stem}.wav", _wav_bytes(a48, RAVDESS_SAMPLE_RATE))
+    motion = _motion(utt, item, a48.size, RAVDESS_SAMPLE_RATE, RAVDESS_FPS)
+    frames, landmarks = geometry.render_sequence(item.identity, motion.weights, motion.head, image_size)
+    av, vo = name.with_modality("audio-video"), name.with_modality("video")
+    write_video(writer.root / folder / f"{av.stem}.mp4", frames, RAVDESS_FPS, audio=a48,
+                sample_rate=RAVDESS_SAMPLE_RATE)
+    writer.record(f"{folder}/{av.stem}.mp4")
+    write_video(writer.root / folder / f"{vo.stem}.mp4", frames, RAVDESS_FPS)
+    writer.record(f"{folder}/{vo.stem}.mp4")
+    writer.write(f"ravdess/landmarks/{av.stem}.npy", _npy_bytes(landmarks.astype(np.float32)))
+    return {"frames_29.97fps": int(len(frames))}
+
+
+def _ravdess_job(args) -> tuple[dict, dict[str, str]]:
+    """One RAVDESS trial in a worker: synthesise, render, encode; returns its manifest entry and file hashes."""
+    item, root, image_size = args
+    writer = _Writer(Path(root))
+    utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+    entry = {**asdict(item), "duration_s": round(utt.duration, 6), **_ravdess_trial(item, utt, writer, image_size)}
+    return entry, writer.hashes
+
+
+def _map(fn, jobs: list, workers: int | None):
+    """``map(fn, jobs)`` in order, in a pool of spawned processes when ``workers`` > 1.
+
+    Spawned (not forked) workers: the caller may have TensorFlow loaded, which does not survive a fork.
+    """
+    workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+    if workers <= 1 or len(jobs) < 2:
+        yield from map(fn, jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(fn, jobs, chunksize=4)
+
+
+def _request(preset: str, seed: int, config: CorpusConfig) -> dict:
+    return {"preset": preset, "seed": int(seed), "config": asdict(config), "generator_version": GENERATOR_VERSION}
+
+
+def _make_staging(out: Path) -> Path:
+    """Create the staging folder beside ``out``; an unwritable place gives one ``DataError``."""
+    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        staging.mkdir(parents=True)
+        (staging / ".probe").write_bytes(b"")
+        (staging / ".probe").unlink()
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DataError(out, f"output folder is not writable ({exc.strerror or exc})") from None
+    return staging
+
+
+def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
+             config: CorpusConfig | None = None, workers: int | None = None) -> dict:
+    """Generate (or reuse) the corpus in ``out``; returns the manifest.
+
+    ``out`` must not hold anything but a previous corpus of the same arguments, which is reused.
+    Everything is written to a staging folder beside ``out`` and renamed into place at the end.
+    RAVDESS trials (rendering and video encoding) run in ``workers`` processes (default: the CPU
+    count, at most 4); the files do not depend on the number of workers.
+    """
+    if config is None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
+        config = PRESETS[preset]
+    out = Path(out)
+    request = _request(preset, seed, config)
+    if out.exists() and not out.is_dir():
+        raise DataError(out, "output path exists and is not a folder")
+    manifest_path = out / MANIFEST
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("request") == request:
+            log.info("%s: corpus with these arguments exists; reusing it", out)
+            return manifest
+        raise DataError(out, f"holds a corpus generated with other arguments ({manifest.get('request')}); "
+                             "choose another folder or delete it")
+    if out.exists() and any(out.iterdir()):
+        raise DataError(out, "output folder exists and is not empty (and holds no corpus manifest)")
+    staging = _make_staging(out)
+    started = time.perf_counter()
+    try:
+        writer = _Writer(staging)
+        items = plan(config, seed)
+        entries, vocaset = [], {}
+        for item in (i for i in items if i.ravdess is None):
+            utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+            entries.append({**asdict(item), "duration_s": round(utt.duration, 6),
+                            **_sentence_utterance(item, utt, writer, vocaset)})
+        log.info("corpus: %d sentence utterances written", len(entries))
+        trials = [(item, str(staging), config.image_size) for item in items if item.ravdess is not None]
+        for entry, hashes in _map(_ravdess_job, trials, workers):
+            entries.append(entry)
+            writer.hashes.update(hashes)
+        log.info("corpus: %d RAVDESS trials written", len(trials))
+        writer.write("facegood/BS_name.npy", _npy_bytes(np.array(ARKIT_52)))
+        writer.write("evenet/reader_config.json", json.dumps(default_reader_config(ARKIT_52), indent=1).encode())
+        if vocaset:
+            templates = {f"Synth_{voice}": geometry.template(identity) for voice, identity, _ in SPEAKERS
+                         if f"Synth_{voice}" in vocaset}
+            write_vocaset(staging / "vocaset", vocaset, templates)
+            for name in ("data_verts.npy", "raw_audio_fixed.pkl", "templates.pkl", "subj_seq_to_idx.pkl"):
+                writer.record(f"vocaset/{name}")
+        manifest = {
+            "format": "speech-anim-zoo synthetic corpus", "request": request, "zoo_version": __version__,
+            "speakers": [{"voice": v, "identity": i, "ravdess_actor": a} for v, i, a in SPEAKERS],
+            "utterances": entries, "files": dict(sorted(writer.hashes.items())),
+            "speech_seconds": round(sum(e["duration_s"] for e in entries), 3),
+        }
+        atomic_write_bytes(staging / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+        if out.exists():
+            out.rmdir()  # empty (checked above)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("corpus: %d utterances, %.0f s of speech, written to %s in %.1f s", len(entries),
+             manifest["speech_seconds"], out, time.perf_counter() - started)
+    return manifest

@@ -1,0 +1,275 @@
+"""The synthetic corpus: layouts read back by the real readers, determinism, caching, learnability."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import librosa
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from zoo.datasets import ARKIT_52, ARKIT_INDEX, DataError, read_facegood, split_by_clip
+from zoo.datasets.evenet import read_evenet
+from zoo.datasets.ravdess import RAVDESS_FPS, read_ravdess
+from zoo.datasets.synthetic import corpus, geometry, speech
+from zoo.datasets.video import read_video, read_video_audio
+from zoo.datasets.vocaset import read_vocaset
+
+# 120 sentence utterances (2 per speaker × emotion × intensity), 40 as VOCASET meshes, 60 RAVDESS trials
+TEST_CONFIG = corpus.CorpusConfig(utterances_per_condition=2, vocaset_sentences=10, ravdess_repetitions=1,
+                                  ravdess_actors=2)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "synthetic"
+    return out, corpus.generate(out, "test", seed=7, config=TEST_CONFIG, workers=2)
+
+
+# ---------------------------------------------------------------- layouts
+
+
+def test_manifest_records_every_file(generated):
+    out, manifest = generated
+    assert manifest["request"] == {"preset": "test", "seed": 7, "config": TEST_CONFIG.__dict__ | {},
+                                   "generator_version": corpus.GENERATOR_VERSION}
+    assert len(manifest["utterances"]) == 120 + 60
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert on_disk == sorted(manifest["files"])
+    for rel in on_disk[::37]:
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == manifest["files"][rel]
+    conditions = {(u["voice"], u["emotion"], u["intensity"]) for u in manifest["utterances"] if not u["ravdess"]}
+    assert len(conditions) == 4 * 15  # every speaker × emotion × intensity (neutral only normal)
+
+
+def test_facegood_layout(generated):
+    out, manifest = generated
+    clips = read_facegood(out / "facegood")
+    assert len(clips) == 120
+    for clip in clips[::11]:
+        assert clip.channel_names == ARKIT_52 and clip.sample_rate == 16000 and clip.fps == 30.0
+        assert clip.targets.min() >= 0 and clip.targets.max() <= 1
+    labels = np.load(out / "facegood" / "bs_value" / f"bs_value_{clips[0].name}.npy")
+    assert labels.dtype == np.float64  # as FACEGOOD's Maya export
+
+
+def test_evenet_layout(generated):
+    out, manifest = generated
+    clips = read_evenet(out / "evenet")
+    assert len(clips) == 120
+    by_id = {u["id"]: u for u in manifest["utterances"]}
+    for clip in clips[::13]:
+        plan = by_id[clip.name]
+        assert clip.fps == 48.0 and clip.channel_names == ARKIT_52 and clip.emotion == plan["emotion"]
+        assert clip.has_audio and clip.num_frames == int(np.floor(clip.audio.size * 48 / 16000))
+        assert {p[2] for p in clip.phonemes} <= set(json.loads((out / "evenet" / "reader_config.json").read_text())
+                                                    ["phoneme_categories"])
+        assert len(clip.phonemes) >= 5
+
+
+def test_vocaset_layout(generated):
+    out, _ = generated
+    clips = read_vocaset(out / "vocaset", on_mismatch="error")
+    assert len(clips) == 40 and {c.subject for c in clips} == {f"Synth_{v}" for v, _, _ in corpus.SPEAKERS}
+    clip = clips[0]
+    assert clip.fps == 60 and clip.sample_rate == speech.SAMPLE_RATE
+    assert clip.targets.shape[1] == 3 * geometry.NUM_VERTICES
+
+
+def test_ravdess_layout(generated):
+    out, _ = generated
+    clips = read_ravdess(out / "ravdess")
+    assert len(clips) == 60 and {c.subject for c in clips} == {"Actor_01", "Actor_02"}
+    assert {c.text for c in clips} == {"Kids are talking by the door", "Dogs are sitting by the door"}
+    assert {(c.emotion, c.intensity) for c in clips} == set(corpus.EMOTION_INTENSITIES)
+    clip = clips[5]
+    assert clip.sample_rate == 48000
+    stem = clip.name.replace("03-", "01-", 1)
+    frames, fps = read_video(out / "ravdess" / clip.subject / f"{stem}.mp4")
+    assert frames.shape[1:] == (128, 128, 3) and fps == pytest.approx(RAVDESS_FPS, abs=0.01)
+    assert abs(len(frames) - clip.num_frames) <= 1
+    assert read_video_audio(out / "ravdess" / clip.subject / f"{stem}.mp4", 16000).size > 8000
+    silent = out / "ravdess" / clip.subject / f"{stem.replace('01-', '02-', 1)}.mp4"
+    np.testing.assert_array_equal(read_video(silent)[0], frames)
+    with pytest.raises(DataError, match="cannot read audio"):
+        read_video_audio(silent, 16000)
+    landmarks = np.load(out / "ravdess" / "landmarks" / f"{stem}.npy")
+    assert landmarks.shape == (len(frames), 68, 2) and (landmarks > 0).all() and (landmarks < 128).all()
+
+
+# ---------------------------------------------------------------- determinism, cache, bad input
+
+MICRO = corpus.CorpusConfig(utterances_per_condition=1, vocaset_sentences=1, ravdess_repetitions=1, ravdess_actors=1)
+
+
+def test_same_seed_same_bytes_and_cache(tmp_path, monkeypatch):
+    a = corpus.generate(tmp_path / "a", "micro", seed=3, config=MICRO, workers=1)
+    b = corpus.generate(tmp_path / "b", "micro", seed=3, config=MICRO, workers=2)
+    assert a["files"] == b["files"] and len(a["files"]) > 300
+    assert (tmp_path / "a" / "vocaset" / "data_verts.npy").read_bytes() == \
+        (tmp_path / "b" / "vocaset" / "data_verts.npy").read_bytes()
+    c = corpus.generate(tmp_path / "c", "micro", seed=4, config=MICRO, workers=2)
+    assert c["files"] != a["files"]
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("a cached corpus must not be synthesised again")
+
+    monkeypatch.setattr(speech, "synthesize", no_synthesis)
+    assert corpus.generate(tmp_path / "a", "micro", seed=3, config=MICRO) == a
+    with pytest.raises(DataError, match="other arguments"):
+        corpus.generate(tmp_path / "a", "micro", seed=5, config=MICRO)
+
+
+def test_bad_output_folders(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match="not a folder"):
+        corpus.generate(tmp_path / "file", config=MICRO)
+    with pytest.raises(DataError, match="not writable"):
+        corpus.generate(tmp_path / "file" / "below", config=MICRO)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match="not empty"):
+        corpus.generate(tmp_path / "full", config=MICRO)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        (locked / "probe").write_text("")
+        pytest.skip("running as a user who can write to a read-only folder (root); the 'not a directory' case "
+                    "above covers the error path")
+    except PermissionError:
+        with pytest.raises(DataError, match="not writable"):
+            corpus.generate(locked / "out", config=MICRO)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset"):
+        corpus.generate("/nonexistent/x", "huge")
+
+
+# ---------------------------------------------------------------- learnability
+
+N_MELS, CONTEXT = 40, 5
+
+
+def _features(audio: np.ndarray, rate: int, fps: float, frames: int) -> np.ndarray:
+    """40 log-mel bands (25 ms windows, 10 ms hop) sampled at the frame times, with ±5 frames of context."""
+    hop = rate // 100
+    mel = librosa.feature.melspectrogram(y=audio, sr=rate, n_fft=2 ** int(np.ceil(np.log2(rate * 0.025))),
+                                         hop_length=hop, win_length=int(rate * 0.025), n_mels=N_MELS)
+    logmel = np.log(mel + 1e-6).T
+    at = np.clip(np.round(np.arange(frames) / fps * 100).astype(int), 0, len(logmel) - 1)
+    f = np.pad(logmel[at], ((CONTEXT, CONTEXT), (0, 0)), mode="edge")
+    return np.concatenate([f[k:k + frames] for k in range(2 * CONTEXT + 1)], axis=1)
+
+
+def _ridge_r(train: list[tuple[np.ndarray, np.ndarray]], test: list[tuple[np.ndarray, np.ndarray]],
+             lam: float = 10.0) -> float:
+    """Pearson r on ``test`` of a ridge regression fitted on ``train`` (lists of (features, target))."""
+    x = np.concatenate([f for f, _ in train])
+    y = np.concatenate([t for _, t in train])
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    a = np.c_[(x - mu) / sd, np.ones(len(x))]
+    w = np.linalg.solve(a.T @ a + lam * np.eye(a.shape[1]), a.T @ y)
+    xt = np.concatenate([f for f, _ in test])
+    pred = np.c_[(xt - mu) / sd, np.ones(len(xt))] @ w
+    return float(np.corrcoef(pred, np.concatenate([t for _, t in test]))[0, 1])
+
+
+def _voiced(audio: np.ndarray, rate: int, fps: float, frames: int) -> slice:
+    """Frames from the first to the last whose RMS exceeds 2 % of the loudest frame (leading/trailing pauses cut).
+
+    Every utterance starts and ends in silence with the mouth at rest; left in, that shared envelope
+    lets even mismatched audio "predict" the mouth, and the shuffled control would measure it.
+    """
+    edges = np.floor(np.arange(frames + 1) * rate / fps).astype(int)
+    rms = np.sqrt(np.add.reduceat(audio[:edges[-1]].astype(np.float64) ** 2, edges[:-1]) / np.diff(edges))
+    on = np.flatnonzero(rms > 0.02 * rms.max())
+    return slice(int(on[0]), int(on[-1]) + 1)
+
+
+def _pairs(clips, target_fn, text_of) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(features, target, text) of the voiced part of each clip; ``target_fn(clip) -> (frames,)``."""
+    out = []
+    for c in clips:
+        target = target_fn(c)
+        n = min(len(target), c.num_frames)
+        span = _voiced(c.audio, c.sample_rate, c.fps, n)
+        out.append((_features(c.audio, c.sample_rate, c.fps, n)[span], target[:n][span], text_of(c)))
+    return out
+
+
+def _learn_and_control(train, test, shuffles: int = 20) -> tuple[float, float]:
+    """Held-out r of the true pairing, and the mean held-out r over ``shuffles`` shuffled pairings.
+
+    A shuffled pairing gives each training utterance's audio the targets of an utterance with a
+    different text (cut to the shorter), started at a random offset (circularly) so that speech onsets
+    do not line up either: nothing but chance links what is heard to what moves.
+    """
+    real = _ridge_r([(f, t) for f, t, _ in train], [(f, t) for f, t, _ in test])
+    controls = []
+    for seed in range(shuffles):
+        rng = np.random.default_rng(seed)
+        perm = rng.permutation(len(train))
+        shuffled = []
+        for i, j in enumerate(perm):
+            while j == i or train[j][2] == train[i][2]:
+                j = (j + 1) % len(train)
+            n = min(len(train[i][0]), len(train[j][1]))
+            shuffled.append((np.roll(train[i][0][:n], int(rng.integers(n)), axis=0), train[j][1][:n]))
+        controls.append(_ridge_r(shuffled, [(f, t) for f, t, _ in test]))
+    return real, float(np.mean(controls))
+
+
+def test_jaw_open_is_learnable_from_audio(generated):
+    out, _ = generated
+    text = {u["id"]: u["text"] for u in generated[1]["utterances"]}
+    split = split_by_clip(read_facegood(out / "facegood"), val=0.0, test=0.25, seed=1)
+    pairs = lambda clips: _pairs(clips, lambda c: c.targets[:, ARKIT_INDEX["jawOpen"]],  # noqa: E731
+                                 lambda c: text[c.name])
+    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
+    assert r >= 0.5, f"jawOpen: held-out r = {r:.3f}"
+    assert abs(control) <= 0.1, f"jawOpen with shuffled audio: r = {control:.3f}"
+
+
+def test_mouth_opening_landmark_distance_is_learnable(generated):
+    out, _ = generated
+    split = split_by_clip(read_ravdess(out / "ravdess", sample_rate=16000), val=0.0, test=0.25, seed=2)
+
+    def gap(clip):  # inner-lip landmark distance 62–66, pixels
+        lm = np.load(out / "ravdess" / "landmarks" / f"{clip.name.replace('03-', '01-', 1)}.npy")
+        return np.linalg.norm(lm[:, 66] - lm[:, 62], axis=1)
+
+    pairs = lambda clips: _pairs(clips, gap, lambda c: c.text)  # noqa: E731
+    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
+    assert r >= 0.5, f"inner-lip landmark gap: held-out r = {r:.3f}"
+    assert abs(control) <= 0.1, f"landmark gap with shuffled audio: r = {control:.3f}"
+
+
+def test_lower_lip_vertex_height_is_learnable(generated):
+    out, _ = generated
+    split = split_by_clip(read_vocaset(out / "vocaset", sample_rate=16000), val=0.0, test=0.25, seed=3)
+    lower_lip = int(geometry.LANDMARK_VERTICES[57])  # iBUG 57: centre of the outer lower lip
+    text = {(u["voice"], u["vocaset_sentence"]): u["text"] for u in generated[1]["utterances"]}
+    pairs = lambda clips: _pairs(clips, lambda c: c.targets[:, 3 * lower_lip + 1],  # noqa: E731
+                                 lambda c: text[(c.subject.removeprefix("Synth_"), c.source.rsplit("/", 1)[-1])])
+    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
+    assert r >= 0.5, f"lower-lip vertex height: held-out r = {r:.3f}"
+    assert abs(control) <= 0.1, f"lower-lip height with shuffled audio: r = {control:.3f}"
+
+
+def test_emotion_is_recoverable_from_brows_and_smile(generated):
+    out, manifest = generated
+    emotion = {u["id"]: u["emotion"] for u in manifest["utterances"]}
+    channels = [ARKIT_INDEX[n] for n in ("browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
+                                         "browOuterUpRight", "mouthSmileLeft", "mouthSmileRight")]
+    split = split_by_clip(read_facegood(out / "facegood"), val=0.0, test=0.3, seed=4)
+    xy = lambda clips: (np.array([c.targets[:, channels].mean(0) for c in clips]),  # noqa: E731
+                        np.array([emotion[c.name] for c in clips]))
+    x_train, y_train = xy(split.train)
+    x_test, y_test = xy(split.test)
+    assert len(set(y_train)) == 8
+    classifier = LogisticRegression(C=100.0, max_iter=5000).fit(x_train, y_train)
+    accuracy = float((classifier.predict(x_test) == y_test).mean())
+    assert accuracy >= 0.8, f"emotion from mean brow/smile weights: accuracy {accuracy:.2f}"
