@@ -39,8 +39,11 @@ CORPUS_OUT ?= runs/corpus-small
 corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(CORPUS_OUT)
 	$(BIN)/zoo corpus --out $(CORPUS_OUT) --preset small --seed 0
 
-bench: setup ## data-layer benchmarks side by side with a reference -> benchmarks/results.md
-	$(BIN)/python benchmarks/bench_data.py
+bench: setup ## benchmarks side by side with a reference -> benchmarks/results.md
+	{ printf '# Benchmarks\n\nWritten by `make bench` on %s (%s cores).\n\n' "$$(uname -m)" "$$(nproc)"; \
+	  $(BIN)/python benchmarks/bench_data.py && $(BIN)/python benchmarks/bench_synthetic.py; } > benchmarks/results.md.tmp
+	mv benchmarks/results.md.tmp benchmarks/results.md
+	cat benchmarks/results.md
 
 reproduce-audio2face: ## (not available yet) reproduce Audio2Face end to end on the synthetic corpus
 	@echo "reproduce-audio2face: the audio2face model is not implemented in this checkout yet (zoo models shows each model's status)." >&2

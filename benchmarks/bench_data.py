@@ -6,7 +6,7 @@
 2. Audio decoding: ``zoo.datasets.load_audio`` against ``librosa.load`` (sr=None, mono) on the
    same WAV files.
 
-Run: ``make bench`` (writes benchmarks/results.md). Uses the real FACEGOOD clips when
+Run: ``make bench`` (its markdown goes to benchmarks/results.md). Uses the real FACEGOOD clips when
 ../shared/data/facegood exists, otherwise 2 minutes of synthetic 16 kHz audio.
 """
 from __future__ import annotations
@@ -100,15 +100,14 @@ def main() -> int:
          "librosa.load(sr=None)", f"{seconds / t_librosa:,.0f}× real time", t_librosa / t_load),
     ]
     lines = [
-        "# Benchmarks", "",
-        f"Written by `make bench` (`benchmarks/bench_data.py`). Data: {data_name}, {frames} frames, "
+        "## Data layer (`benchmarks/bench_data.py`)", "",
+        f"Data: {data_name}, {frames} frames, "
         f"{seconds:.0f} s of audio. Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, TensorFlow {tf.__version__}. Best of 3 runs; the ratio is reference time / "
         "our time (> 1: ours is faster).", "",
         "| task | ours | ours | reference | reference | ratio |", "|---|---|---|---|---|---|",
         *[f"| {a} | {b} | {c} | {d} | {e} | {r:.1f}× |" for a, b, c, d, e, r in rows], "",
     ]
-    (HERE / "results.md").write_text("\n".join(lines))
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

@@ -78,24 +78,26 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None, *, allow
         raise AudioError(path, "empty file (0 bytes)")
     _check_riff(path)
     try:
-        info = sf.info(str(path))
+        f = sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile's error says what it could not parse
         raise AudioError(path, f"not a readable audio file ({exc})") from None
-    if info.frames == 0:
-        raise AudioError(path, "no audio samples (zero-length audio)")
-    if info.samplerate <= 0:
-        raise AudioError(path, f"invalid sample rate {info.samplerate}")
-    try:  # mono needs no arithmetic, so it is read straight to float32; channels are averaged in float64
-        data, rate = sf.read(str(path), dtype="float32" if info.channels == 1 else "float64")
-    except Exception as exc:
-        raise AudioError(path, f"cannot decode audio ({exc})") from None
+    with f:
+        if f.frames == 0:
+            raise AudioError(path, "no audio samples (zero-length audio)")
+        if f.samplerate <= 0:
+            raise AudioError(path, f"invalid sample rate {f.samplerate}")
+        rate, is_float = f.samplerate, f.subtype in ("FLOAT", "DOUBLE", "VORBIS", "OPUS")
+        try:  # mono needs no arithmetic, so it is read straight to float32; channels are averaged in float64
+            data = f.read(dtype="float32" if f.channels == 1 else "float64")
+        except Exception as exc:
+            raise AudioError(path, f"cannot decode audio ({exc})") from None
     if data.shape[0] == 0:
         raise AudioError(path, "no audio samples (zero-length audio)")
-    if not np.isfinite(data).all():
+    if is_float and not np.isfinite(data).all():  # integer PCM cannot hold NaN or Inf
         first = int(np.argwhere(~np.isfinite(data))[0][0])
         raise AudioError(path, f"non-finite samples (NaN or Inf), first at sample {first}")
     mono = data if data.ndim == 1 else data.mean(axis=1)
-    peak = float(np.abs(mono).max())
+    peak = float(max(mono.max(), -mono.min()))
     if peak == 0.0 and not allow_silence:
         raise AudioError(path, "audio is silent (every sample is zero)")
     if peak > 1.0:
