@@ -19,11 +19,11 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
+from _timing import best_of  # noqa: E402  (benchmarks/ is the script's folder)
 
 HERE = Path(__file__).resolve().parent
 FACEGOOD = HERE.parent.parent / "shared" / "data" / "facegood"
@@ -49,15 +49,6 @@ def _clips():
                              target_kind="blendshapes", channel_names=("a", "b", "c", "d"), source=str(path)))
         paths.append(path)
     return clips, paths, "2 x 60 s synthetic audio"
-
-
-def _time(fn, repeats=3):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> int:
@@ -87,9 +78,9 @@ def main() -> int:
             audio.numpy()
 
     ours()  # warm up tracing
-    t_ours, t_ref = _time(ours), _time(reference)
-    t_load = _time(lambda: [zd.load_audio(p) for p in paths])
-    t_librosa = _time(lambda: [librosa.load(p, sr=None, mono=True) for p in paths])
+    t_ours, t_ref = best_of(ours), best_of(reference)
+    t_load = best_of(lambda: [zd.load_audio(p) for p in paths])
+    t_librosa = best_of(lambda: [librosa.load(p, sr=None, mono=True) for p in paths])
     seconds = sum(c.duration for c in clips)
 
     rows = [

@@ -13,13 +13,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
+from _timing import best_of  # benchmarks/ is the script's folder
 
 from zoo.datasets.synthetic import corpus, face, geometry, speech
 
-REPEATS = 3
 PYRENDER_WORKER = r"""
 import json, os, sys, time
 os.environ["PYOPENGL_PLATFORM"] = "egl"
@@ -48,26 +47,17 @@ print(json.dumps({"ms_per_frame": best * 1000}))
 """
 
 
-def _best(fn) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> int:
     sentences = corpus.load_sentences()[:40]
     utterances = [speech.synthesize(s, "female_warm", "happy", "normal") for s in sentences]
     seconds = sum(u.duration for u in utterances)
-    t_speech = _best(lambda: [speech.synthesize(s, "female_warm", "happy", "normal") for s in sentences])
-    t_face = _best(lambda: [face.animate(u.phonemes, u.duration, 60, emotion="happy") for u in utterances])
+    t_speech = best_of(lambda: [speech.synthesize(s, "female_warm", "happy", "normal") for s in sentences])
+    t_face = best_of(lambda: [face.animate(u.phonemes, u.duration, 60, emotion="happy") for u in utterances])
 
     frames = 100
     verts = geometry.deform("m1", np.zeros((frames, 52), np.float32))
     colors = geometry.vertex_colors("m1")
-    ms_numpy = _best(lambda: [geometry.render(v, geometry.FACES, 128, colors=colors) for v in verts]) / frames * 1e3
+    ms_numpy = best_of(lambda: [geometry.render(v, geometry.FACES, 128, colors=colors) for v in verts]) / frames * 1e3
     worker = subprocess.run([sys.executable, "-c", PYRENDER_WORKER, str(frames)], capture_output=True, text=True,
                             timeout=600, env={**os.environ, "PYOPENGL_PLATFORM": "egl"})
     if worker.returncode == 0:
@@ -78,7 +68,7 @@ def main() -> int:
 
     lines = [
         "## Synthetic corpus (`benchmarks/bench_synthetic.py`)", "",
-        f"{len(sentences)} bundled sentences, {seconds:.0f} s of speech; best of {REPEATS}. Ratios: reference time / "
+        f"{len(sentences)} bundled sentences, {seconds:.0f} s of speech; best of 3. Ratios: reference time / "
         "our time, or seconds of speech per second of compute.", "",
         "| task | ours | reference | ratio |", "|---|---|---|---|",
         f"| espeak-ng synthesis with phoneme events (4 voices, prosody) | {seconds / t_speech:,.0f}× real time | "

@@ -56,7 +56,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
+def npy_bytes(array: np.ndarray) -> bytes:
+    """The bytes of ``np.save(array)`` (no pickling), for ``atomic_write_bytes``."""
     buf = io.BytesIO()
     np.save(buf, array, allow_pickle=False)
     return buf.getvalue()
@@ -85,5 +86,5 @@ class FeatureCache:
             except Exception as exc:  # a damaged entry is recomputed, not trusted
                 log.warning("%s: unreadable cache entry (%s); recomputing", path, exc)
         features = np.asarray(compute(clip))
-        atomic_write_bytes(path, _npy_bytes(features))
+        atomic_write_bytes(path, npy_bytes(features))
         return features

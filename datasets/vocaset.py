@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import resample
-from .cache import atomic_write_bytes
+from .cache import atomic_write_bytes, npy_bytes
 from .clip import Clip, expected_frames
 from .errors import DataError, FrameCountError, LabelError
 from .safe_pickle import load_npy, load_pickle
@@ -67,11 +67,8 @@ def write_vocaset(folder: str | os.PathLike, sequences: Mapping[str, Mapping[str
             raw_audio[subject][sentence] = {"audio": audio, "sample_rate": int(rate)}
             offset += len(verts)
     folder.mkdir(parents=True, exist_ok=True)
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.concatenate(rows) if rows else np.zeros((0, 0, 3), np.float32))
-    atomic_write_bytes(folder / "data_verts.npy", buf.getvalue())
+    verts = np.concatenate(rows) if rows else np.zeros((0, 0, 3), np.float32)
+    atomic_write_bytes(folder / "data_verts.npy", npy_bytes(verts))
     atomic_write_bytes(folder / "subj_seq_to_idx.pkl", _pickle_bytes(index))
     atomic_write_bytes(folder / "raw_audio_fixed.pkl", _pickle_bytes(raw_audio))
     atomic_write_bytes(folder / "templates.pkl", _pickle_bytes({k: np.asarray(v, np.float32)

@@ -39,7 +39,7 @@ import soundfile as sf
 from ..._version import __version__
 from ..arkit import ARKIT_52
 from ..audio import resample
-from ..cache import atomic_write_bytes
+from ..cache import atomic_write_bytes, npy_bytes
 from ..clip import EMOTIONS, expected_frames
 from ..errors import DataError
 from ..evenet import EVENET_FPS, FROM_RAVDESS, default_reader_config, phoneme_frames, write_evenet_take
@@ -157,12 +157,6 @@ def _wav_bytes(audio: np.ndarray, rate: int) -> bytes:
     return buf.getvalue()
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
-    return buf.getvalue()
-
-
 def _motion(utt: speech.Utterance, item: UtterancePlan, num_samples: int, rate: int, fps: float) -> face.FaceMotion:
     """Face motion for ``num_samples`` of audio at ``rate``: exactly floor(samples·fps/rate) frames."""
     frames = expected_frames(num_samples, rate, fps)
@@ -201,7 +195,7 @@ def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Wri
     # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
     m30 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, FACEGOOD_FPS)
     writer.write(f"facegood/wav/{item.id}.wav", wav16)
-    writer.write(f"facegood/bs_value/{LABEL_PREFIX}{item.id}.npy", _npy_bytes(m30.weights.astype(np.float64)))
+    writer.write(f"facegood/bs_value/{LABEL_PREFIX}{item.id}.npy", npy_bytes(m30.weights.astype(np.float64)))
     # EveNet: 52 shape keys at 48 fps, one phoneme category and one emotion per frame (+ the wav)
     m48 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, EVENET_FPS)
     phonemes = phoneme_frames(utt.phonemes, m48.frames, EVENET_FPS)
@@ -235,7 +229,7 @@ def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, 
     writer.record(f"{folder}/{av.stem}.mp4")
     write_video(writer.root / folder / f"{vo.stem}.mp4", frames, RAVDESS_FPS)
     writer.record(f"{folder}/{vo.stem}.mp4")
-    writer.write(f"ravdess/landmarks/{av.stem}.npy", _npy_bytes(landmarks.astype(np.float32)))
+    writer.write(f"ravdess/landmarks/{av.stem}.npy", npy_bytes(landmarks.astype(np.float32)))
     return {"frames_29.97fps": int(len(frames))}
 
 
@@ -324,7 +318,7 @@ def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
             entries.append(entry)
             writer.hashes.update(hashes)
         log.info("corpus: %d RAVDESS trials written", len(trials))
-        writer.write("facegood/BS_name.npy", _npy_bytes(np.array(ARKIT_52)))
+        writer.write("facegood/BS_name.npy", npy_bytes(np.array(ARKIT_52)))
         writer.write("evenet/reader_config.json", json.dumps(default_reader_config(ARKIT_52), indent=1).encode())
         if vocaset:
             templates = {f"Synth_{voice}": geometry.template(identity) for voice, identity, _ in SPEAKERS
