@@ -1,5 +1,9 @@
 """The shared data layer (``import zoo.datasets``): Clips, audio IO, readers, windows, splits.
 
+Readers of the real layouts: FACEGOOD (``read_facegood``), EveNet takes (``read_evenet``), VOCASET
+(``read_vocaset``), RAVDESS (``read_ravdess``); the synthetic corpus writes all four
+(``zoo.datasets.synthetic``).
+
 Importing this package does not import TensorFlow; the tf.data pipelines
 (``FrameTable``, ``window_dataset``, ``pair_dataset``) load it on first use.
 """
@@ -8,9 +12,12 @@ from .audio import load_audio, resample
 from .cache import FeatureCache, atomic_write_bytes, config_hash
 from .clip import EMOTIONS, INTENSITIES, TARGET_KINDS, Clip, expected_frames
 from .errors import AudioError, ClipError, DataError, FrameCountError, LabelError, UnsafePickleError
+from .evenet import read_evenet, write_evenet_take
 from .facegood import read_facegood, read_facegood_clip, read_names
+from .ravdess import parse_ravdess_name, read_ravdess
 from .safe_pickle import RestrictedUnpickler, load_npy, load_pickle
 from .splits import Split, split_by_clip, split_by_subject
+from .vocaset import read_vocaset, read_vocaset_templates, write_vocaset
 from .windows import CENTRED_520MS, WindowSpec, frame_anchors, frame_windows
 
 _TF_NAMES = ("FrameTable", "window_dataset", "pair_dataset")
@@ -20,7 +27,8 @@ __all__ = [
     "load_audio", "resample", "FeatureCache", "atomic_write_bytes", "config_hash",
     "EMOTIONS", "INTENSITIES", "TARGET_KINDS", "Clip", "expected_frames",
     "AudioError", "ClipError", "DataError", "FrameCountError", "LabelError", "UnsafePickleError",
-    "read_facegood", "read_facegood_clip", "read_names",
+    "read_facegood", "read_facegood_clip", "read_names", "read_evenet", "write_evenet_take",
+    "read_vocaset", "read_vocaset_templates", "write_vocaset", "read_ravdess", "parse_ravdess_name",
     "RestrictedUnpickler", "load_npy", "load_pickle",
     "Split", "split_by_clip", "split_by_subject",
     "CENTRED_520MS", "WindowSpec", "frame_anchors", "frame_windows",
