@@ -50,6 +50,11 @@ def _check_riff(path: Path) -> None:
             pos += 8 + chunk_size + (chunk_size & 1)
 
 
+def to_pcm16(audio: np.ndarray) -> np.ndarray:
+    """float audio in [-1, 1] → int16 PCM: round(x · 32767), clipped to the int16 range."""
+    return np.clip(np.round(np.asarray(audio, np.float64) * 32767), -32768, 32767).astype(np.int16)
+
+
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Resample mono float audio with soxr (very-high quality); returns float32."""
     if int(from_rate) == int(to_rate):

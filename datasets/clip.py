@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -144,8 +145,6 @@ class Clip:
     @property
     def name(self) -> str:
         """A short id: the source file's stem, or '' when there is no source."""
-        from pathlib import Path
-
         return Path(self.source).stem if self.source else ""
 
     def replace(self, **changes) -> Clip:

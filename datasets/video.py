@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio import to_pcm16
 from .errors import DataError
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,7 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float | Fracti
         if sample_rate is None:
             raise ValueError("sample_rate is required with audio")
         audio_file = path.with_name(f".{path.name}.tmp.pcm")
-        pcm = np.clip(np.round(np.asarray(audio, np.float64) * 32767), -32768, 32767).astype("<i2")
-        audio_file.write_bytes(pcm.tobytes())
+        audio_file.write_bytes(to_pcm16(audio).astype("<i2").tobytes())
         cmd += ["-f", "s16le", "-ar", str(int(sample_rate)), "-ac", "1", "-i", str(audio_file)]
     cmd += ["-map", "0:v"] + (["-map", "1:a", "-c:a", "aac", "-b:a", "128k"] if audio is not None else [])
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-threads", "1",

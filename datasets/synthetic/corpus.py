@@ -38,13 +38,13 @@ import soundfile as sf
 
 from ..._version import __version__
 from ..arkit import ARKIT_52
-from ..audio import resample
+from ..audio import resample, to_pcm16
 from ..cache import atomic_write_bytes, npy_bytes
 from ..clip import EMOTIONS, expected_frames
 from ..errors import DataError
 from ..evenet import EVENET_FPS, FROM_RAVDESS, default_reader_config, phoneme_frames, write_evenet_take
 from ..facegood import FACEGOOD_FPS, FACEGOOD_SAMPLE_RATE, LABEL_PREFIX
-from ..ravdess import RAVDESS_FPS, RAVDESS_SAMPLE_RATE, STATEMENTS, RavdessName
+from ..ravdess import RAVDESS_FPS, RAVDESS_SAMPLE_RATE, STATEMENTS, RavdessName, parse_ravdess_name
 from ..vocaset import VOCASET_FPS, write_vocaset
 from . import face, geometry, speech
 
@@ -125,17 +125,16 @@ def plan(config: CorpusConfig, seed: int) -> list[UtterancePlan]:
     order = rng.permutation(len(sentences))
     out, n = [], 0
     vocaset_count = {voice: 0 for voice, _, _ in SPEAKERS}
+    # spread the VOCASET subset over each speaker's conditions: every stride-th utterance of the speaker
+    per_speaker = len(EMOTION_INTENSITIES) * config.utterances_per_condition
+    stride = max(per_speaker // max(config.vocaset_sentences, 1), 1)
     for voice, identity, _ in SPEAKERS:
         for emotion, intensity in EMOTION_INTENSITIES:
             for _ in range(config.utterances_per_condition):
                 text = sentences[order[n % len(sentences)]]
                 seed_n = int(rng.integers(2**31))
                 vocaset = None
-                # spread the VOCASET subset over conditions: every k-th utterance of the speaker
-                per_speaker = len(EMOTION_INTENSITIES) * config.utterances_per_condition
-                index_in_speaker = n % per_speaker
-                stride = max(per_speaker // max(config.vocaset_sentences, 1), 1)
-                if index_in_speaker % stride == 0 and vocaset_count[voice] < config.vocaset_sentences:
+                if (n % per_speaker) % stride == 0 and vocaset_count[voice] < config.vocaset_sentences:
                     vocaset_count[voice] += 1
                     vocaset = f"sentence{vocaset_count[voice]:02d}"
                 out.append(UtterancePlan(f"{n:04d}_{voice}_{emotion}_{intensity}", text, voice, identity, emotion,
@@ -166,10 +165,6 @@ def _motion(utt: speech.Utterance, item: UtterancePlan, num_samples: int, rate: 
         keep = np.minimum(np.arange(frames), motion.frames - 1)
         motion = face.FaceMotion(motion.weights[keep], motion.names, motion.head[keep], motion.fps)
     return motion
-
-
-def _to_int16(audio: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(np.asarray(audio, np.float64) * 32767), -32768, 32767).astype(np.int16)
 
 
 class _Writer:
@@ -209,15 +204,14 @@ def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Wri
         m60 = _motion(utt, item, utt.audio.size, utt.sample_rate, VOCASET_FPS)
         verts = geometry.deform(item.identity, m60.weights)
         subject = f"Synth_{item.voice}"
-        vocaset.setdefault(subject, {})[item.vocaset_sentence] = (verts, _to_int16(utt.audio), utt.sample_rate)
+        vocaset.setdefault(subject, {})[item.vocaset_sentence] = (verts, to_pcm16(utt.audio), utt.sample_rate)
     return {"frames_30fps": m30.frames, "frames_48fps": m48.frames}
 
 
 def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, image_size: int) -> dict:
     from ..video import write_video
 
-    name = RavdessName("audio", "speech", item.emotion, item.intensity, int(item.ravdess.split("-")[4]),
-                       int(item.ravdess.split("-")[5]), int(item.ravdess.split("-")[6]))
+    name = parse_ravdess_name(item.ravdess)
     a48 = resample(utt.audio, utt.sample_rate, RAVDESS_SAMPLE_RATE)
     folder = f"ravdess/{name.subject}"
     writer.write(f"{folder}/{name.stem}.wav", _wav_bytes(a48, RAVDESS_SAMPLE_RATE))

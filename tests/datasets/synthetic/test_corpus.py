@@ -246,15 +246,18 @@ def _learn_and_control(train, test, shuffles: int = 20) -> tuple[float, float]:
     return real, float(np.mean(controls))
 
 
+def _assert_learnable(what: str, split, target_fn, text_fn) -> None:
+    """Held-out r ≥ 0.5 from the audio, and |r| ≤ 0.1 for the same regression on shuffled audio."""
+    r, control = _learn_and_control(_pairs(split.train, target_fn, text_fn), _pairs(split.test, target_fn, text_fn))
+    assert r >= 0.5, f"{what}: held-out r = {r:.3f}"
+    assert abs(control) <= 0.1, f"{what} with shuffled audio: r = {control:.3f}"
+
+
 def test_jaw_open_is_learnable_from_audio(generated):
-    out, _ = generated
-    text = {u["id"]: u["text"] for u in generated[1]["utterances"]}
+    out, manifest = generated
+    text = {u["id"]: u["text"] for u in manifest["utterances"]}
     split = split_by_clip(read_facegood(out / "facegood"), val=0.0, test=0.25, seed=1)
-    pairs = lambda clips: _pairs(clips, lambda c: c.targets[:, ARKIT_INDEX["jawOpen"]],  # noqa: E731
-                                 lambda c: text[c.name])
-    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
-    assert r >= 0.5, f"jawOpen: held-out r = {r:.3f}"
-    assert abs(control) <= 0.1, f"jawOpen with shuffled audio: r = {control:.3f}"
+    _assert_learnable("jawOpen", split, lambda c: c.targets[:, ARKIT_INDEX["jawOpen"]], lambda c: text[c.name])
 
 
 def test_mouth_opening_landmark_distance_is_learnable(generated):
@@ -265,22 +268,16 @@ def test_mouth_opening_landmark_distance_is_learnable(generated):
         lm = np.load(out / "ravdess" / "landmarks" / f"{clip.name.replace('03-', '01-', 1)}.npy")
         return np.linalg.norm(lm[:, 66] - lm[:, 62], axis=1)
 
-    pairs = lambda clips: _pairs(clips, gap, lambda c: c.text)  # noqa: E731
-    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
-    assert r >= 0.5, f"inner-lip landmark gap: held-out r = {r:.3f}"
-    assert abs(control) <= 0.1, f"landmark gap with shuffled audio: r = {control:.3f}"
+    _assert_learnable("inner-lip landmark gap", split, gap, lambda c: c.text)
 
 
 def test_lower_lip_vertex_height_is_learnable(generated):
-    out, _ = generated
+    out, manifest = generated
     split = split_by_clip(read_vocaset(out / "vocaset", sample_rate=16000), val=0.0, test=0.25, seed=3)
     lower_lip = int(geometry.LANDMARK_VERTICES[57])  # iBUG 57: centre of the outer lower lip
-    text = {(u["voice"], u["vocaset_sentence"]): u["text"] for u in generated[1]["utterances"]}
-    pairs = lambda clips: _pairs(clips, lambda c: c.targets[:, 3 * lower_lip + 1],  # noqa: E731
-                                 lambda c: text[(c.subject.removeprefix("Synth_"), c.source.rsplit("/", 1)[-1])])
-    r, control = _learn_and_control(pairs(split.train), pairs(split.test))
-    assert r >= 0.5, f"lower-lip vertex height: held-out r = {r:.3f}"
-    assert abs(control) <= 0.1, f"lower-lip height with shuffled audio: r = {control:.3f}"
+    text = {(u["voice"], u["vocaset_sentence"]): u["text"] for u in manifest["utterances"]}
+    _assert_learnable("lower-lip vertex height", split, lambda c: c.targets[:, 3 * lower_lip + 1],
+                      lambda c: text[(c.subject.removeprefix("Synth_"), c.source.rsplit("/", 1)[-1])])
 
 
 def test_emotion_is_recoverable_from_brows_and_smile(generated):
