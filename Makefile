@@ -35,6 +35,7 @@ test-all: setup ## every tier
 lint: setup ## ruff over the project
 	$(BIN)/ruff check .
 
+A2F_OUT ?= $(if $(DATA),runs/audio2face-$(notdir $(abspath $(DATA))),runs/audio2face)
 CORPUS_OUT ?= runs/corpus-small
 corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(CORPUS_OUT)
 	$(BIN)/zoo corpus --out $(CORPUS_OUT) --preset small --seed 0
@@ -45,9 +46,8 @@ bench: setup ## benchmarks side by side with a reference -> benchmarks/results.m
 	mv benchmarks/results.md.tmp benchmarks/results.md
 	cat benchmarks/results.md
 
-reproduce-audio2face: ## (not available yet) reproduce Audio2Face end to end on the synthetic corpus
-	@echo "reproduce-audio2face: the audio2face model is not implemented in this checkout yet (zoo models shows each model's status)." >&2
-	@exit 2
+reproduce-audio2face: setup ## Audio2Face end to end: corpus, train (<=12 min), evaluate, export, preview, report (DATA=<facegood folder> NAMES=<name file> VAL=<clips> for real data)
+	$(BIN)/python -m zoo.pipelines.audio2face --out $(A2F_OUT) $(if $(DATA),--data $(DATA)) $(if $(NAMES),--names-file $(NAMES)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) $(if $(EPOCHS),--epochs $(EPOCHS))
 
 clean: ## remove caches and build leftovers (keeps .venv)
 	rm -rf .pytest_cache .ruff_cache build *.egg-info

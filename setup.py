@@ -22,6 +22,8 @@ CORE = [
     "soxr>=0.5,<2",
     "espeakng-loader==0.2.4",
     "bvhtoolbox==0.1.3",
+    "matplotlib==3.11.2",
+    "tensorboard==2.21.0",  # TensorBoard logs of training (tf.summary needs it)
 ]
 EXTRAS = {
     "render": [
@@ -42,6 +44,7 @@ EXTRAS = {
         "ipykernel==7.4.0",
         "nbmake==1.5.5",
         "ruff==0.17.5",
+        "openpyxl==3.1.5",
     ],
 }
 
@@ -53,7 +56,7 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11,<3.12",
-    packages=["zoo", "zoo.datasets", "zoo.datasets.synthetic", "zoo.pipelines"],
+    packages=["zoo", "zoo.audio2face", "zoo.render", "zoo.datasets", "zoo.datasets.synthetic", "zoo.pipelines"],
     package_dir={"zoo": "zoo", "zoo.datasets": "datasets", "zoo.pipelines": "pipelines"},
     package_data={"zoo.datasets.synthetic": ["*.txt"]},
     install_requires=CORE,

@@ -6,7 +6,11 @@ side costs a gather per batch and the pipeline stays model-bound. Windows follow
 ``windows.WindowSpec`` (frame anchor ``floor(i·sr/fps)``, zeros outside the clip).
 
 Elements are dicts: ``audio`` (B, W) float32, ``targets`` (B, D) float32, ``clip`` (B,)
-int32 (index into the clip list) and ``frame`` (B,) int32.
+int32 (index into the clip list), ``frame`` (B,) int32 (index in its clip) and ``index`` (B,)
+int64 (index over all frames of the table). A table built with per-clip ``features`` (arrays
+of (frames, ...) precomputed by a model, e.g. cached LPC) also yields ``features``; one built
+with ``audio=False`` yields no ``audio``. With ``max_shift`` > 0 samples, ``gather`` can move
+each window by a per-row shift in [−max_shift, max_shift] (time-shift augmentation).
 """
 from __future__ import annotations
 
@@ -22,12 +26,17 @@ from .windows import CENTRED_520MS, WindowSpec, frame_anchors, pad_for_windows
 class FrameTable:
     """Every frame of ``clips`` with the start of its window in one padded audio buffer."""
 
-    def __init__(self, clips: Sequence[Clip], spec: WindowSpec = CENTRED_520MS):
+    def __init__(self, clips: Sequence[Clip], spec: WindowSpec = CENTRED_520MS, *,
+                 features: Sequence[np.ndarray] | None = None, audio: bool = True, max_shift: int = 0):
         if not clips:
             raise ValueError("no clips given")
+        if features is not None and len(features) != len(clips):
+            raise ValueError(f"{len(features)} feature arrays for {len(clips)} clips")
+        if max_shift < 0:
+            raise ValueError(f"max_shift must be ≥ 0 samples, got {max_shift}")
         first = clips[0]
-        for clip in clips:
-            if not clip.has_audio:
+        for k, clip in enumerate(clips):
+            if audio and not clip.has_audio:
                 raise ValueError(f"{clip.source}: clip has no audio to cut windows from")
             if clip.sample_rate != first.sample_rate or clip.fps != first.fps:
                 raise ValueError(
@@ -36,42 +45,61 @@ class FrameTable:
                 )
             if clip.channel_names != first.channel_names:
                 raise ValueError(f"{clip.source}: channel names differ from {first.source}'s")
+            if features is not None and len(features[k]) != clip.num_frames:
+                raise ValueError(f"{clip.source}: {len(features[k])} feature rows for {clip.num_frames} frames")
         self.window, self.lookahead = spec.sizes(first.sample_rate)
+        self.max_shift = int(max_shift)
         buffers, starts, clip_ids, frame_ids = [], [], [], []
         offset = 0
         for k, clip in enumerate(clips):
-            padded = pad_for_windows(clip.audio, self.window, self.lookahead)
-            anchors = frame_anchors(clip.num_frames, clip.sample_rate, clip.fps)
-            tail = int(anchors[-1]) + self.window - padded.size if clip.num_frames else 0
+            clip_ids.append(np.full(clip.num_frames, k, np.int32))
+            frame_ids.append(np.arange(clip.num_frames, dtype=np.int32))
+            if not audio:
+                continue
+            # max_shift zeros on both sides keep shifted windows inside this clip's buffer
+            padded = np.pad(pad_for_windows(clip.audio, self.window, self.lookahead), self.max_shift)
+            anchors = frame_anchors(clip.num_frames, clip.sample_rate, clip.fps) + self.max_shift
+            tail = int(anchors[-1]) + self.window + self.max_shift - padded.size if clip.num_frames else 0
             if tail > 0:  # frames whose window runs past the padded end (tolerant clips)
                 padded = np.pad(padded, (0, tail))
             buffers.append(padded)
             starts.append(anchors + offset)
-            clip_ids.append(np.full(clip.num_frames, k, np.int32))
-            frame_ids.append(np.arange(clip.num_frames, dtype=np.int32))
             offset += padded.size
         self.clips = list(clips)
-        self.audio = tf.constant(np.concatenate(buffers))
-        self.starts = tf.constant(np.concatenate(starts))
+        self.audio = tf.constant(np.concatenate(buffers)) if audio else None
+        self.starts = tf.constant(np.concatenate(starts)) if audio else None
+        self.features = (tf.constant(np.concatenate([np.asarray(f, np.float32) for f in features]))
+                         if features is not None else None)
         self.clip_ids = tf.constant(np.concatenate(clip_ids))
         self.frame_ids = tf.constant(np.concatenate(frame_ids))
         self.targets = tf.constant(np.concatenate([c.targets for c in clips]))
-        self.num_frames = int(self.starts.shape[0])
+        self.num_frames = int(self.clip_ids.shape[0])
         ends = np.cumsum([c.num_frames for c in clips])
         # a frame g has a successor in its own clip unless it is a clip's last frame
         has_next = np.ones(self.num_frames, bool)
         has_next[ends - 1] = False
         self.pair_starts = np.flatnonzero(has_next).astype(np.int64)
 
-    def gather(self, frames: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Windows, targets and ids of global frame indices ``frames`` (B,)."""
-        idx = tf.gather(self.starts, frames)[:, None] + tf.range(self.window, dtype=tf.int64)[None, :]
-        return {
-            "audio": tf.gather(self.audio, idx),
+    def gather(self, frames: tf.Tensor, shift: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """Windows, targets and ids of global frame indices ``frames`` (B,).
+
+        ``shift`` (B,) int64 moves each window by that many samples (|shift| ≤ max_shift).
+        """
+        out = {
             "targets": tf.gather(self.targets, frames),
             "clip": tf.gather(self.clip_ids, frames),
             "frame": tf.gather(self.frame_ids, frames),
+            "index": frames,
         }
+        if self.audio is not None:
+            starts = tf.gather(self.starts, frames)
+            if shift is not None:
+                starts += tf.clip_by_value(shift, -self.max_shift, self.max_shift)
+            idx = starts[:, None] + tf.range(self.window, dtype=tf.int64)[None, :]
+            out["audio"] = tf.gather(self.audio, idx)
+        if self.features is not None:
+            out["features"] = tf.gather(self.features, frames)
+        return out
 
 
 def _indices(indices: np.ndarray, batch_size: int, shuffle: bool, seed: int | None,
@@ -93,12 +121,14 @@ def window_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
 
 def pair_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
                  spec: WindowSpec = CENTRED_520MS, shuffle: bool = True,
-                 seed: int | None = None) -> tf.data.Dataset:
+                 seed: int | None = None, random_shift: bool = False) -> tf.data.Dataset:
     """Batches of consecutive-frame pairs for motion losses (Karras 2017 §4).
 
     A batch of ``batch_size`` (even) rows holds ``batch_size/2`` pairs: row ``j`` is frame
     ``t_j`` and row ``j + batch_size/2`` is frame ``t_j + 1`` of the same clip, so
     ``tf.split(x, 2)`` yields the two halves of every pair. Incomplete batches are dropped.
+    ``random_shift`` moves both windows of a pair by one uniform shift in [−max_shift,
+    max_shift] samples of the table (seeded by ``seed``).
     """
     if batch_size < 2 or batch_size % 2:
         raise ValueError(f"batch_size must be even and ≥ 2 for frame pairs, got {batch_size}")
@@ -107,7 +137,17 @@ def pair_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
         raise ValueError(f"only {len(table.pair_starts)} frame pairs, fewer than one batch of {batch_size // 2}")
     ds = _indices(table.pair_starts, batch_size // 2, shuffle, seed, drop_remainder=True)
 
+    if random_shift and (table.audio is None or table.max_shift == 0):
+        raise ValueError("random_shift needs a table with audio and max_shift > 0")
+
     def gather_pairs(first):
         return table.gather(tf.concat([first, first + 1], axis=0))
 
+    def gather_shifted_pairs(batch, first):  # stateless per batch: deterministic under parallel map
+        shift = tf.random.stateless_uniform(tf.shape(first), seed=tf.stack([tf.constant(seed or 0, tf.int64), batch]),
+                                            minval=-table.max_shift, maxval=table.max_shift + 1, dtype=tf.int64)
+        return table.gather(tf.concat([first, first + 1], axis=0), tf.concat([shift, shift], axis=0))
+
+    if random_shift:
+        return ds.enumerate().map(gather_shifted_pairs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     return ds.map(gather_pairs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ._version import __version__
 from .registry import MODELS, ModelInfo
 
-__all__ = ["__version__", "models", "load", "ModelInfo"]
+__all__ = ["__version__", "models", "load", "pretrained_presets", "ModelInfo"]
 
 
 def models() -> list[ModelInfo]:
@@ -19,19 +19,45 @@ def models() -> list[ModelInfo]:
     return list(MODELS)
 
 
-def load(name_or_path: str | os.PathLike):
-    """Load an exported model (a folder written by ``zoo.export.export``).
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 
-    Returns ``zoo.export.ExportedModel``: the SavedModel's signatures plus its output
-    names and metadata. Pretrained presets by model name arrive with the models; asking
-    for one that has none raises ``LookupError``.
+
+def pretrained_presets(model: str) -> list[str]:
+    """Names of the pretrained presets of ``model`` in this checkout (``pretrained/<model>/<preset>/``)."""
+    folder = PRETRAINED / model
+    return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file()) if folder.is_dir() else []
+
+
+def load(name_or_path: str | os.PathLike):
+    """Load a model.
+
+    * a folder written by ``zoo.export.export`` (SavedModel) → ``zoo.export.ExportedModel``;
+    * a model directory (config.json + model.weights.h5 + metadata.json naming the model) or a
+      pretrained preset ``"<model>/<preset>"`` (``"<model>"`` takes its first preset) → that
+      model's ``Predictor``.
+
+    An unknown model is a ``KeyError``; a model without pretrained presets a ``LookupError``.
     """
+    import importlib
+    import json
+
     from . import registry
 
     path = Path(name_or_path)
     if path.exists():
+        meta = path / "metadata.json"
+        if (path / "config.json").is_file() and meta.is_file():
+            model = json.loads(meta.read_text()).get("model")
+            registry.get(str(model))  # KeyError for a folder of an unknown model
+            return importlib.import_module(f"zoo.{model}").Predictor.load(path)
         from .export import ExportedModel
 
         return ExportedModel.load(path)
-    info = registry.get(str(name_or_path))  # KeyError for an unknown name
-    raise LookupError(f"{info.name} has no pretrained preset in this checkout (status: {info.status})")
+    name, _, preset = str(name_or_path).partition("/")
+    info = registry.get(name)  # KeyError for an unknown name
+    presets = pretrained_presets(info.name)
+    if not presets:
+        raise LookupError(f"{info.name} has no pretrained preset in this checkout (status: {info.status})")
+    if preset and preset not in presets:
+        raise LookupError(f"{info.name} has no pretrained preset {preset!r}; presets: {presets}")
+    return importlib.import_module(f"zoo.{info.name}").Predictor.load(PRETRAINED / info.name / (preset or presets[0]))

@@ -38,9 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--workers", type=int, default=None,
                         help="processes for rendering (default: CPU count, at most 4)")
     for info in registry.MODELS:
-        sub.add_parser(info.name, help=f"{info.title} [{info.status}]",
-                       description=_describe(info), formatter_class=argparse.RawDescriptionHelpFormatter)
+        model_parser = sub.add_parser(info.name, help=f"{info.title} [{info.status}]",
+                                      description=_describe(info),
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+        if info.status == "available":
+            _model_cli(info.name).add_commands(model_parser)
     return parser
+
+
+def _model_cli(name: str):
+    import importlib
+
+    return importlib.import_module(f"zoo.{name}.cli")
 
 
 def _corpus(args) -> int:
@@ -76,7 +85,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.name:<{width}}  {m.status:<9}  {m.title}: {m.paper}")
         return 0
     info = registry.get(args.command)
+    if info.status == "available" and getattr(args, "action", None):
+        from zoo.datasets import DataError
+
+        try:
+            return _model_cli(info.name).run(args)
+        except (DataError, ValueError, FileNotFoundError, FileExistsError) as exc:
+            print(f"zoo {info.name} {args.action}: error: {exc}", file=sys.stderr)
+            return 2
     print(_describe(info))
+    if info.status == "available":
+        print(f"actions: zoo {info.name} {{train,predict,evaluate,export}} --help")
     return 0 if info.status == "available" else 2
 
 

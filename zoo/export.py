@@ -402,7 +402,24 @@ class ExportedModel:
         return cls(path, tf.saved_model.load(str(path)), names, metadata)
 
     def __call__(self, signature: str = "serving_default", **inputs) -> dict[str, np.ndarray]:
+        """Run ``signature`` on NumPy inputs; a missing, unknown or misshapen input is a ValueError
+        that names the signature, the input, the expected and the given shape."""
         import tensorflow as tf
 
-        outputs = self.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        if signature not in self.signatures:
+            raise ValueError(f"{self.path}: no signature {signature!r}; it has {sorted(self.signatures)}")
+        specs = self.signatures[signature].structured_input_signature[1]
+        missing, unknown = sorted(set(specs) - set(inputs)), sorted(set(inputs) - set(specs))
+        if missing or unknown:
+            raise ValueError(f"{self.path} signature {signature!r}: missing inputs {missing}, unknown inputs "
+                             f"{unknown}; it takes {sorted(specs)}")
+        tensors = {}
+        for name, spec in specs.items():
+            value = np.asarray(inputs[name])
+            want = tuple(spec.shape.as_list())
+            if not spec.shape.is_compatible_with(value.shape):
+                raise ValueError(f"{self.path} signature {signature!r}: input {name!r} must have shape {want}, "
+                                 f"got {value.shape}")
+            tensors[name] = tf.constant(value, dtype=spec.dtype)
+        outputs = self.signatures[signature](**tensors)
         return {k: v.numpy() for k, v in outputs.items()}

@@ -32,7 +32,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion",
         "LPC over 520 ms windows -> formant and articulation convolutions with an emotion "
         "vector -> blendshape weights.",
-        "planned", "audio2face.md",
+        "available", "audio2face.md",
     ),
     ModelInfo(
         "voca_emotion", "VOCA + emotion",

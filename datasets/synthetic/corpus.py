@@ -184,13 +184,22 @@ class _Writer:
         self.hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
 
 
-def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, vocaset: dict) -> dict:
+def _facegood_files(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, prefix: str):
+    """Write ``<prefix>wav/<id>.wav`` (16 kHz) and its (frames, 52) float64 labels.
+
+    Returns the 16 kHz audio, its WAV bytes and the 30 fps motion.
+    """
     a16 = resample(utt.audio, utt.sample_rate, FACEGOOD_SAMPLE_RATE)
-    wav16 = _wav_bytes(a16, FACEGOOD_SAMPLE_RATE)
-    # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
     m30 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, FACEGOOD_FPS)
-    writer.write(f"facegood/wav/{item.id}.wav", wav16)
-    writer.write(f"facegood/bs_value/{LABEL_PREFIX}{item.id}.npy", npy_bytes(m30.weights.astype(np.float64)))
+    wav16 = _wav_bytes(a16, FACEGOOD_SAMPLE_RATE)
+    writer.write(f"{prefix}wav/{item.id}.wav", wav16)
+    writer.write(f"{prefix}bs_value/{LABEL_PREFIX}{item.id}.npy", npy_bytes(m30.weights.astype(np.float64)))
+    return a16, wav16, m30
+
+
+def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, vocaset: dict) -> dict:
+    # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
+    a16, wav16, m30 = _facegood_files(item, utt, writer, "facegood/")
     # EveNet: 52 shape keys at 48 fps, one phoneme category and one emotion per frame (+ the wav)
     m48 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, EVENET_FPS)
     phonemes = phoneme_frames(utt.phonemes, m48.frames, EVENET_FPS)
@@ -267,6 +276,24 @@ def _make_staging(out: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise DataError(out, f"output folder is not writable ({exc.strerror or exc})") from None
     return staging
+
+
+def write_facegood_subset(out: str | os.PathLike, utterances: int, seed: int = 0) -> list[str]:
+    """Only the FACEGOOD layout (wav/, bs_value/, BS_name.npy) of the first ``utterances`` sentence
+    utterances of the small corpus' plan, dealt round-robin over the four speakers; returns the ids.
+
+    For tests and quick experiments: the same files as ``generate`` writes under ``facegood/``.
+    """
+    items = [i for i in plan(PRESETS["small"], seed) if i.ravdess is None]
+    per_speaker = [[i for i in items if i.voice == voice] for voice, _, _ in SPEAKERS]
+    chosen = [group[k] for k in range(max(len(g) for g in per_speaker)) for group in per_speaker if k < len(group)]
+    chosen = chosen[:utterances]
+    out = Path(out)
+    writer = _Writer(out)
+    for item in chosen:
+        _facegood_files(item, speech.synthesize(item.text, item.voice, item.emotion, item.intensity), writer, "")
+    writer.write("BS_name.npy", npy_bytes(np.array(ARKIT_52)))
+    return [item.id for item in chosen]
 
 
 def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,

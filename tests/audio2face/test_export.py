@@ -1,0 +1,94 @@
+"""Export: SavedModel signatures (features, raw audio, streaming) and TFLite, with parity; bad inputs."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zoo.audio2face import Predictor, export_model
+from zoo.audio2face import features as feats
+from zoo.datasets import load_audio
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_model, synthetic_facegood, tmp_path_factory):
+    wav = sorted((synthetic_facegood / "wav").glob("*.wav"))[1]
+    dest = tmp_path_factory.mktemp("a2f_export")
+    result = export_model(tiny_model[0], dest, audio=wav)
+    return result, wav
+
+
+def test_layout_and_parity_report(exported):
+    result, _ = exported
+    sm = result.saved_model
+    assert (sm / "saved_model.pb").is_file() and sm.name == "1" and sm.parent.name == "audio2face"
+    assert (sm / "assets.extra" / "tf_serving_warmup_requests").stat().st_size > 0
+    meta = json.loads((sm / "assets" / "metadata.json").read_text())
+    assert meta["fps"] == 30 and meta["sample_rate"] == 16000 and meta["lookahead_seconds"] == 0.26
+    assert set(meta["signatures"]) == {"serving_default", "audio", "stream_step"}
+    report = json.loads(result.parity_report.read_text())
+    assert report["passed"]
+    backends = {(c["backend"], c["signature"]) for c in report["checks"]}
+    assert ("tflite", "serving_default") in backends and ("saved_model", "stream_step") in backends
+    for check in report["checks"]:
+        assert check["max_abs_diff"] <= 1e-4, check
+
+
+def test_savedmodel_audio_signature_matches_numpy_pipeline(exported, tiny_model):
+    """Raw 16 kHz audio in: the in-graph float32 features give the Keras+NumPy curves."""
+    import zoo
+
+    result, wav = exported
+    served = zoo.load(result.saved_model.parent)
+    audio, _ = load_audio(wav)
+    predictor = Predictor.load(tiny_model[0])
+    emotion = predictor.emotion_vectors(None, 1)
+    out = served("audio", audio=audio[None], emotion=emotion)["blendshapes"][0]
+    ref = predictor.predict(audio, 16000).values
+    assert out.shape == ref.shape
+    assert np.abs(out - ref).max() < 1e-3
+    assert served.output_names == list(predictor.names)
+
+
+def test_stream_step_chain_equals_audio_signature(exported, tiny_model):
+    import zoo
+
+    result, wav = exported
+    served = zoo.load(result.saved_model)
+    audio, _ = load_audio(wav)
+    audio = audio[: 16000]
+    emotion = Predictor.load(tiny_model[0]).emotion_vectors(None, 1)
+    full = served("audio", audio=audio[None], emotion=emotion)["blendshapes"][0]
+    state = np.zeros((1, feats.WINDOW), np.float32)
+    padded = np.concatenate([audio, np.zeros(feats.LOOKAHEAD, np.float32)])
+    fed, frames = 0, []
+    for i in range(len(full)):
+        end = i * 16000 // 30 + feats.LOOKAHEAD  # frame i needs audio up to its anchor + 260 ms
+        out = served("stream_step", state=state, chunk=padded[None, fed:end], emotion=emotion)
+        state, fed = out["state"], end
+        frames.append(out["blendshapes"][0])
+    np.testing.assert_allclose(np.stack(frames), full, atol=1e-5)
+
+
+def test_tflite_interpreter_matches_keras(exported, tiny_model):
+    from ai_edge_litert.interpreter import Interpreter
+
+    result, wav = exported
+    predictor = Predictor.load(tiny_model[0])
+    audio, _ = load_audio(wav)
+    x = predictor.features(audio)[:40]
+    e = predictor.emotion_vectors(None, len(x))
+    runner = Interpreter(model_path=str(result.tflite)).get_signature_runner("serving_default")
+    got = runner(features=x, emotion=e)["blendshapes"]
+    np.testing.assert_allclose(got, predictor.run(x, e), atol=1e-5)
+
+
+def test_wrong_input_shape_is_a_clear_error(exported):
+    import zoo
+
+    served = zoo.load(exported[0].saved_model)
+    with pytest.raises(ValueError, match="serving_default.*features.*\\(None, 32, 64, 1\\).*\\(2, 64, 32, 1\\)"):
+        served(features=np.zeros((2, 64, 32, 1), np.float32), emotion=np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match="missing.*emotion"):
+        served(features=np.zeros((2, 32, 64, 1), np.float32))

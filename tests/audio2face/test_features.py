@@ -1,0 +1,395 @@
+"""Audio2Face features: FACEGOOD LPC bit-compatibility, the paper's autocorrelation, TF/TFLite versions, framing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from zoo.audio2face import features as F
+from zoo.datasets import resample
+
+HANN = [float(v) for v in np.hanning(256)]
+
+
+# ------------------------------------------------------------------------------------------------ references
+def ref_lpc_subframe(x) -> list[float]:
+    """LPC.dll in plain Python floats: Hann, sequential autocorrelation, R0·(1+1e-9), Levinson order 31."""
+    s = [float(x[n]) * HANN[n] for n in range(256)]
+    r = []
+    for j in range(32):
+        acc = 0.0
+        for n in range(256 - j):
+            acc += s[n] * s[n + j]
+        r.append(acc)
+    return ref_levinson(r)
+
+
+def ref_levinson(r) -> list[float]:
+    """Levinson–Durbin with FACEGOOD's rules, one subframe, plain loops."""
+    r = [float(v) for v in r]
+    r[0] *= 1 + 1e-9
+    a = [1.0] + [0.0] * 31
+    if r[0] <= 0:
+        return a
+    err = r[0]
+    for m in range(1, 32):
+        acc = 0.0
+        for j in range(1, m):
+            acc += a[j] * r[m - j]
+        k = -(r[m] + acc) / err
+        if abs(k) >= 1:
+            break  # a_m … a_31 are still 0
+        new = list(a)
+        for j in range(1, m):
+            new[j] = a[j] + k * a[m - j]
+        new[m] = k
+        a = new
+        err = err * (1 - k * k)
+    return a
+
+
+def ref_lpc_window(window) -> np.ndarray:
+    """(8320,) → (32, 64) with the reference, subframe k = samples [128k, 128k + 256)."""
+    return np.array([ref_lpc_subframe(window[128 * k:128 * k + 256]) for k in range(64)]).T
+
+
+def speech_like(n_windows: int, seed: int = 0) -> np.ndarray:
+    """int16-quantised (as float in [-1, 1]) 'speech': a 110–160 Hz pulse train and noise through three formant
+    resonators, in bursts with digital silence between them; returns (n_windows, 8320) float32 windows."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    n = 8320 * n_windows
+    src = 0.02 * rng.standard_normal(n)
+    period = int(16000 / rng.uniform(110, 160))
+    src[::period] += 1.0
+    y = src
+    for freq, bw in ((rng.uniform(500, 800), 80), (rng.uniform(1000, 1600), 100), (rng.uniform(2300, 2900), 150)):
+        pole = np.exp(-np.pi * bw / 16000) * np.exp(2j * np.pi * freq / 16000)
+        y = lfilter([1.0], np.poly([pole, pole.conjugate()]).real, y)
+    envelope = np.zeros(n)
+    for start in range(0, n, 6000):
+        length = int(rng.integers(1500, 4500))
+        envelope[start:start + length] = np.hanning(length)[: max(0, min(length, n - start))]
+    y = 0.6 * y * envelope / np.abs(y).max()
+    y = np.round(y * 32768) / 32768
+    return y.reshape(n_windows, 8320).astype(np.float32)
+
+
+@pytest.fixture
+def facegood_wav(facegood_dir):
+    """(int16 samples, 16 kHz) of 1114_2_01.wav, skipping where the real data is absent."""
+    data, rate = sf.read(str(facegood_dir / "wav" / "1114_2_01.wav"), dtype="int16")
+    return data, rate
+
+
+# ------------------------------------------------------------------------------------------------ golden
+@pytest.mark.realdata
+def test_lpc_matches_the_golden_file_for_int16_and_float_input(facegood_dir):
+    golden = np.load(facegood_dir / "golden" / "lpc_1114_2_01_first300.npy")
+    raw, rate = sf.read(str(facegood_dir / "wav" / "1114_2_01.wav"), dtype="int16")
+    assert rate == 16000 and golden.shape == (300, 32, 64, 1)
+    as_int16 = F.lpc_facegood(F.clip_windows(raw.astype(np.float32), 300))
+    as_float = F.lpc_facegood(F.clip_windows(F.prepare_audio(raw, rate), 300))  # int16 / 32768
+    assert as_int16.dtype == np.float64 and as_int16.shape == golden.shape
+    assert np.abs(as_int16 - golden).max() <= 1e-9
+    assert np.abs(as_float - golden).max() <= 1e-9
+    assert np.array_equal(as_int16, as_float)  # LPC is scale invariant; a power-of-two scale is exact
+    assert (as_int16[:, 0] == 1.0).all()
+
+
+def test_frame_count_rule():
+    assert F.num_frames(1757712, 16000, 30) == 3295
+    assert F.num_frames(533) == 0 and F.num_frames(534) == 1  # 534·30 = 16020 ≥ 16000
+    assert F.num_frames(16000) == 30 and F.num_frames(0) == 0
+    assert F.num_frames(44100, 44100, 29.97) == 29
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore:Reading `.npy`")
+def test_frame_count_equals_label_rows(facegood_dir):
+    samples = sf.info(str(facegood_dir / "wav" / "1114_2_01.wav")).frames
+    labels = np.load(facegood_dir / "bs_value" / "bs_value_1114_2_01.npy")
+    assert samples == 1757712
+    assert F.num_frames(samples) == labels.shape[0] == 3295
+
+
+def test_windows_are_centred_on_the_frame_anchor():
+    audio = np.arange(1, 16001, dtype=np.float32)  # sample value = index + 1
+    w = F.clip_windows(audio)
+    assert w.shape == (30, F.WINDOW) and w.dtype == np.float32
+    anchors = (np.arange(30) * 16000) // 30
+    assert np.array_equal(w[:, F.LOOKAHEAD], audio[anchors])
+    assert (w[0, :F.LOOKAHEAD] == 0).all() and w[0, F.LOOKAHEAD] == 1
+    assert F.clip_windows(audio, 2).shape == (2, F.WINDOW)
+
+
+# ------------------------------------------------------------------------------------------------ LPC edge cases
+def test_silent_window_gives_unit_polynomial_exactly():
+    w = np.zeros((2, F.WINDOW), np.float32)
+    w[1, 5000:5100] = 0.1  # only subframes 38 and 39 see it
+    out = F.lpc_facegood(w)[..., 0]
+    unit = np.zeros(32)
+    unit[0] = 1.0
+    assert (out[0] == unit[:, None]).all()
+    silent = [k for k in range(64) if not (w[1, 128 * k:128 * k + 256] != 0).any()]
+    assert len(silent) > 50 and (out[1][:, silent] == unit[:, None]).all()
+
+
+def test_reflection_coefficient_of_one_truncates():
+    # R0 = 1, R1 = 0.9 → k1 ≈ −0.9, E1 ≈ 0.19; R2 = 0 → k2 ≈ 4.3: |k2| ≥ 1, a_2 … a_31 = 0
+    r = np.zeros(32)
+    r[:3] = [1.0, 0.9, 0.0]
+    r[3:] = np.linspace(0.1, -0.1, 29)
+    expected = ref_levinson(r)
+    assert expected[1] != 0 and expected[2:] == [0.0] * 30
+    got = F._levinson(r[:, None].copy())[:, 0]
+    assert np.array_equal(got, expected)
+
+
+def test_real_window_that_triggers_truncation():
+    # float64 audio so quiet that s² is subnormal: rounding breaks positive-definiteness and |k| ≥ 1 occurs
+    n = np.arange(F.WINDOW)
+    window = 1e-160 * np.sin(2 * np.pi * 1000 * n / 16000)
+    got = F.lpc_facegood(window[None])[0, :, :, 0]
+    ref = ref_lpc_window(window)
+    assert np.array_equal(got, ref)
+    truncated = [k for k in range(64) if ref[1, k] != 0 and ref[31, k] == 0]
+    assert len(truncated) > 10
+    for k in truncated:
+        m = int(np.argmax(ref[1:, k] == 0)) + 1  # the first zero coefficient: the step where |k_m| ≥ 1
+        assert 1 < m < 32 and (ref[m:, k] == 0).all() and (got[m:, k] == 0).all()
+
+
+@pytest.mark.parametrize("kind", ["random", "speech_like"])
+def test_lpc_equals_plain_python_reference(kind):
+    rng = np.random.default_rng(3)
+    if kind == "random":
+        window = rng.uniform(-1, 1, F.WINDOW).astype(np.float32)
+    else:
+        window = speech_like(2, seed=5)[1]
+    got = F.lpc_facegood(window[None])[0, :, :, 0]
+    subframes = range(0, 64, 3)
+    ref = np.array([ref_lpc_subframe(window[128 * k:128 * k + 256]) for k in subframes]).T
+    assert np.abs(got[:, list(subframes)] - ref).max() <= 1e-12
+    assert np.array_equal(got[:, list(subframes)], ref)
+
+
+def test_lpc_block_processing_is_seamless(monkeypatch):
+    w = speech_like(5, seed=1)
+    whole = F.lpc_facegood(w)
+    monkeypatch.setattr(F, "BLOCK", 2)
+    assert np.array_equal(F.lpc_facegood(w), whole)
+
+
+def test_lpc_rejects_bad_windows():
+    with pytest.raises(ValueError, match=r"\(N, 8320\)"):
+        F.lpc_facegood(np.zeros((2, 100)))
+    with pytest.raises(ValueError, match="non-finite"):
+        F.lpc_facegood(np.full((1, F.WINDOW), np.nan))
+
+
+# ------------------------------------------------------------------------------------------------ paper feature
+def test_autocorr_paper_matches_a_direct_reference():
+    w = speech_like(2, seed=2)
+    got = F.autocorr_paper(w)
+    assert got.shape == (2, 32, 64, 1) and got.dtype == np.float64
+    hann = np.hanning(256)
+    for i, k in ((0, 0), (0, 17), (1, 40), (1, 63)):
+        x = w[i, 128 * k:128 * k + 256].astype(np.float64)
+        s = (x - x.mean()) * hann
+        ref = np.array([np.dot(s[:256 - j], s[j:]) for j in range(32)]) / 256
+        np.testing.assert_allclose(got[i, :, k, 0], ref, rtol=1e-12, atol=1e-15 * ref[0])
+        assert got[i, 0, k, 0] == pytest.approx(np.mean(s * s), rel=1e-12)
+
+
+def test_autocorr_paper_is_dc_invariant():
+    w = speech_like(2, seed=4).astype(np.float64)
+    base = F.autocorr_paper(w)
+    shifted = F.autocorr_paper(w + 0.25)
+    scale = np.abs(base[:, :1]).max()
+    assert np.abs(shifted - base).max() <= 1e-12 * scale
+
+
+# ------------------------------------------------------------------------------------------------ audio in
+def test_prepare_audio_averages_stereo_and_resamples(tone):
+    stereo = tone(0.5, rate=44100, freq=300, channels=2)  # channel c has amplitude 0.5·(c+1)/2
+    out = F.prepare_audio(stereo, 44100)
+    assert out.dtype == np.float32 and out.ndim == 1
+    assert abs(out.shape[0] - stereo.shape[0] * 16000 / 44100) <= 2
+    np.testing.assert_allclose(out, resample(stereo.mean(axis=1), 44100, 16000), atol=1e-6)
+    assert np.abs(out).max() == pytest.approx(0.375, abs=0.01)
+
+
+def test_prepare_audio_scales_int16_and_keeps_16k():
+    pcm = np.array([0, 16384, -32768, 32767, -1], np.int16)
+    out = F.prepare_audio(pcm, 16000)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, pcm.astype(np.float64) / 32768)
+    stereo = np.stack([pcm, np.zeros_like(pcm)], axis=1)
+    np.testing.assert_array_equal(F.prepare_audio(stereo, 16000), pcm.astype(np.float64) / 65536)
+
+
+def test_prepare_audio_does_not_clip_int16_valued_float_when_resampling(tone):
+    x = 20000 * tone(0.2, rate=22050, freq=200, amp=1.0)
+    out = F.prepare_audio(x, 22050)
+    assert np.abs(out).max() == pytest.approx(20000, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    "audio, match",
+    [
+        (np.zeros(0, np.float32), "empty"),
+        (np.array([0.0, np.nan, 0.1]), "non-finite.*sample 1"),
+        (np.zeros((4, 2, 2)), r"\(samples,\) or \(samples, channels\)"),
+        (np.zeros((2, 1000)), "looks like \\(channels, samples\\)"),
+        (np.array(["a", "b"]), "integer PCM or float"),
+    ],
+)
+def test_prepare_audio_rejects_bad_input(audio, match):
+    with pytest.raises(ValueError, match=match):
+        F.prepare_audio(audio, 16000)
+
+
+def test_clip_features_shapes_and_short_audio(tone):
+    out = F.clip_features((tone(1.0) * 32767).astype(np.int16), 16000)
+    assert out.shape == (30, 32, 64, 1) and out.dtype == np.float64
+    assert F.clip_features(tone(0.1, rate=8000), 8000, "autocorr_paper").shape == (3, 32, 64, 1)
+    with pytest.raises(ValueError, match=r"audio of 0\.02 s is shorter than one 30 fps frame"):
+        F.clip_features(tone(0.02), 16000)
+    with pytest.raises(ValueError, match="unknown feature 'mfcc'"):
+        F.clip_features(tone(1.0), 16000, "mfcc")
+
+
+# ------------------------------------------------------------------------------------------------ TensorFlow
+def _abs_diff_tf(windows, precision="double_float"):
+    got = F.lpc_facegood_tf(windows, precision=precision).numpy()
+    assert got.shape == (len(windows), 32, 64, 1) and got.dtype == np.float32
+    return np.abs(got.astype(np.float64) - F.lpc_facegood(windows)), got
+
+
+def test_tf_lpc_matches_numpy_on_speech_like_audio():
+    windows = speech_like(6, seed=11)
+    diff, got = _abs_diff_tf(windows)
+    # measured here: max 4.4e-6, mean 1.5e-7 (seeds 11–18: max ≤ 7.9e-6, mean ≤ 3e-7); plain float32: max 63
+    assert diff.max() <= 2e-5 and diff.mean() <= 5e-7 and (diff > 1e-3).sum() == 0
+    assert (got[:, 0] == 1).all()
+    diff32, _ = _abs_diff_tf(windows, "float32")
+    assert diff32.max() > 1.0  # the reason for the double-float default
+
+
+@pytest.mark.realdata
+def test_tf_lpc_matches_numpy_on_real_speech(facegood_wav):
+    raw, rate = facegood_wav
+    windows = F.clip_windows(F.prepare_audio(raw, rate))[np.linspace(150, 3250, 12).astype(int)]
+    diff, _ = _abs_diff_tf(windows)
+    bound = F.TF_LPC_DEVIATION["double_float"]
+    assert diff.max() <= 4 * bound["max"] and diff.mean() <= 4 * bound["mean"]
+    assert (diff > 1e-3).mean() == 0
+
+
+def test_tf_lpc_edge_cases():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    n = np.arange(F.WINDOW)
+    windows = np.stack([
+        np.zeros(F.WINDOW),  # digital silence
+        rng.integers(-1, 2, F.WINDOW) / 32768,  # ±1 LSB dither
+        0.001 * np.sin(2 * np.pi * 50 * n / 16000) + rng.integers(-1, 2, F.WINDOW) / 32768,  # hum + dither
+        np.round(3000 * rng.standard_normal(F.WINDOW)),  # int16-scale noise
+        0.5 * np.sin(2 * np.pi * 1000 * n / 16000),  # a pure tone: condition ~1e9
+    ]).astype(np.float32)
+    diff, got = _abs_diff_tf(windows)
+    unit = np.zeros((32, 64))
+    unit[0] = 1
+    assert (got[0, :, :, 0] == unit).all()
+    assert diff[1:4].max() <= 2e-7  # measured 1.5e-8 … 2.9e-8
+    assert diff[4].max() <= 2e-4  # measured 2.3e-5 (plain float32: 4.1)
+    # the |k| ≥ 1 rule in the TF recursion, on the crafted R of test_reflection_coefficient_of_one_truncates
+    r = np.zeros(32)
+    r[:3] = [1.0, 0.9, 0.0]
+    r[3:] = np.linspace(0.1, -0.1, 29)
+    expected = np.array(ref_levinson(r))
+    hi = tf.constant(r.astype(np.float32)[None])
+    lo = tf.constant((r - r.astype(np.float32)).astype(np.float32)[None])
+    got_df = F._tf_levinson_df(hi, lo).numpy()[0]
+    got_32 = F._tf_levinson_f32(hi).numpy()[0]
+    for g in (got_df, got_32):
+        assert (g[2:] == 0).all() and g[0] == 1 and g[1] == pytest.approx(expected[1], rel=1e-6)
+
+
+def test_tf_double_float_survives_graph_optimisation():
+    """Grappler (constant push-down, AddOpsRewrite) must not reassociate the error-free transformations."""
+    import tensorflow as tf
+
+    windows = speech_like(2, seed=7)
+    spec = tf.TensorSpec([None, F.WINDOW], tf.float32)
+
+    def autocorr(w):
+        return F._tf_autocorr_df(*F._tf_hann_df(F._tf_subframes(w)))
+
+    exact = F._autocorr_sequential(F._subframes(windows) * F._HANN).T  # float64, (128, 32)
+    for run in (autocorr, tf.function(autocorr, input_signature=[spec])):  # eager, then traced (Grappler)
+        hi, lo = (t.numpy().astype(np.float64).reshape(-1, 32) for t in run(tf.constant(windows)))
+        # the pairs carry R to ~1e-15 · R0 (measured); a reassociated transformation costs ≥ 1e-11
+        assert (np.abs(hi + lo - exact) <= 1e-13 * exact[:, :1]).all()
+
+
+def test_tf_lpc_float64_matches_numpy_eager_and_traced():
+    """The default precision (TF float64 ops, for SavedModels): within 1e-6 of the C-order NumPy result."""
+    import tensorflow as tf
+
+    windows = speech_like(4, seed=5)
+    ref = F.lpc_facegood(windows)
+    traced = tf.function(F.lpc_facegood_tf, input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
+    for run in (F.lpc_facegood_tf, traced):
+        got = run(tf.constant(windows)).numpy()
+        assert got.dtype == np.float32 and np.abs(got - ref).max() <= 2e-6  # measured 1.1e-6: float32 output rounding
+
+
+def test_tf_autocorr_paper_matches_numpy():
+    windows = speech_like(3, seed=9)
+    got = F.autocorr_paper_tf(windows).numpy()
+    ref = F.autocorr_paper(windows)
+    assert got.shape == ref.shape and got.dtype == np.float32
+    r0 = np.maximum(ref[:, :1], 1e-30)
+    assert (np.abs(got - ref) <= 1e-6 * r0 + 1e-12).all()  # measured max 2.5e-7 · R0 on real speech
+
+
+def test_feature_registries():
+    assert set(F.FEATURES) == set(F.FEATURES_TF) == {"lpc_facegood", "autocorr_paper"}
+    assert F.FEATURE_SHAPE == (32, 64, 1) and F.WINDOW == 8320 and F.LOOKAHEAD == 4160
+    assert (F.SUBFRAMES - 1) * F.HOP + F.SUBFRAME == F.WINDOW
+
+
+@pytest.mark.slow
+def test_tf_lpc_in_graph_mode_and_tflite(tmp_path):
+    """The traced function (Grappler) and its TFLite conversion (XNNPACK) keep the double-float accuracy."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    windows = speech_like(4, seed=13)
+    ref = F.lpc_facegood(windows)
+
+    class Features(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
+        def lpc(self, w):
+            return F.lpc_facegood_tf(w, precision="double_float")
+
+    module = Features()
+    graph = module.lpc(tf.constant(windows)).numpy()
+    assert np.abs(graph - ref).max() <= 5e-6
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.lpc.get_concrete_function()], module)
+    path = tmp_path / "lpc.tflite"
+    path.write_bytes(converter.convert())
+    interpreter = Interpreter(model_path=str(path))
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    assert list(inp["shape_signature"]) == [-1, F.WINDOW]
+    interpreter.resize_tensor_input(inp["index"], list(windows.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], windows)
+    interpreter.invoke()
+    lite = interpreter.get_tensor(out["index"])
+    assert lite.shape == (4, 32, 64, 1)
+    assert np.abs(lite - ref).max() <= 5e-6

@@ -1,0 +1,135 @@
+"""The serving module of Audio2Face: three signatures exported through ``zoo.export``.
+
+* ``serving_default``: ``features`` (B, 32, 64, 1) float32 [+ ``emotion`` (B, E)] →
+  ``blendshapes`` (B, N). Batch-dynamic; this is the signature converted to TFLite.
+* ``audio``: ``audio`` (B, S) float32 mono 16 kHz in [-1, 1] [+ ``emotion`` (B, E)] →
+  ``blendshapes`` (B, F, N) with F = floor(S · 30 / 16000): the features are computed inside the
+  graph (``features.FEATURES_TF``, float32).
+* ``stream_step``: ``state`` (B, 8320) the last 8320 samples (start from zeros), ``chunk`` (B, C)
+  the next samples [+ ``emotion``] → ``state`` (the last 8320 samples after the chunk) and
+  ``blendshapes`` (B, N) of the window that ends with the chunk. Feeding 4160 samples first and then
+  the differences of the frame anchors floor(i·16000/30) (533 or 534 samples) yields frame i
+  after the i-th call: 260 ms of algorithmic lookahead.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import features as feats
+from .predict import Predictor
+
+
+def _audio_windows_tf(audio):
+    """(B, S) → (B, F, 8320) windows centred on the frame anchors, zero-padded by 260 ms each side."""
+    import tensorflow as tf
+
+    samples = tf.shape(audio, out_type=tf.int64)[1]
+    frames = samples * feats.FPS // feats.SAMPLE_RATE
+    padded = tf.pad(audio, [[0, 0], [feats.WINDOW - feats.LOOKAHEAD, feats.LOOKAHEAD + feats.SAMPLE_RATE // feats.FPS]])
+    starts = tf.range(frames, dtype=tf.int64) * feats.SAMPLE_RATE // feats.FPS
+    index = starts[:, None] + tf.range(feats.WINDOW, dtype=tf.int64)[None, :]
+    return tf.gather(padded, index, axis=1)
+
+
+def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | None = None, batch: int = 64):
+    """``zoo.export.Endpoint``s of the three signatures, with parity inputs cut from ``audio16k``."""
+    import tensorflow as tf
+
+    from zoo.export import Endpoint
+
+    config, model = predictor.config, predictor.model
+    feature_tf = feats.FEATURES_TF[config.feature]
+    dim = config.emotion_dim
+    with_emotion = config.has_emotion_input
+    n = feats.num_frames(len(audio16k))
+    if n < 2:
+        raise ValueError("parity audio must be at least two frames long")
+    if emotion is None:
+        emotion = predictor.emotion_vectors(None, 1)[0] if with_emotion else None
+    take = np.linspace(0, n - 1, min(batch, n)).astype(int)
+    features = predictor.features(audio16k, n)[take]
+
+    def net(x, e=None):
+        return model([x, e], training=False) if with_emotion else model(x, training=False)
+
+    def emo_spec(shape):
+        return {"emotion": tf.TensorSpec(shape, tf.float32, name="emotion")} if with_emotion else {}
+
+    def emo_input(rows):
+        return {"emotion": np.repeat(emotion[None].astype(np.float32), rows, axis=0)} if with_emotion else {}
+
+    def serve(features, emotion=None):
+        return {"blendshapes": net(features, emotion)}
+
+    def from_audio(audio, emotion=None):
+        windows = _audio_windows_tf(audio)
+        shape = tf.shape(windows)
+        flat = feature_tf(tf.reshape(windows, [-1, feats.WINDOW]))
+        e = None
+        if with_emotion:
+            e = tf.reshape(tf.repeat(emotion[:, None, :], shape[1], axis=1), [-1, dim])
+        out = net(flat, e)
+        return {"blendshapes": tf.reshape(out, [shape[0], shape[1], len(predictor.names)])}
+
+    def stream_step(state, chunk, emotion=None):
+        joined = tf.concat([state, chunk], axis=1)
+        window = joined[:, -feats.WINDOW:]
+        return {"state": window, "blendshapes": net(feature_tf(window), emotion)}
+
+    seconds = min(len(audio16k), 2 * feats.SAMPLE_RATE)
+    raw = np.stack([audio16k[:seconds], audio16k[-seconds:]]).astype(np.float32)
+    state = np.zeros((2, feats.WINDOW), np.float32)
+    state[0] = feats.clip_windows(audio16k, n)[n // 2]
+    state[1] = feats.clip_windows(audio16k, n)[n - 2]
+    chunk = np.stack([audio16k[:533], audio16k[-533:]]).astype(np.float32)
+    return {
+        "serving_default": Endpoint(
+            serve, {"features": tf.TensorSpec([None, *feats.FEATURE_SHAPE], tf.float32, name="features"),
+                    **emo_spec([None, dim])},
+            {"features": features, **emo_input(len(features))}),
+        "audio": Endpoint(
+            from_audio, {"audio": tf.TensorSpec([None, None], tf.float32, name="audio"), **emo_spec([None, dim])},
+            {"audio": raw, **emo_input(2)}),
+        "stream_step": Endpoint(
+            stream_step, {"state": tf.TensorSpec([None, feats.WINDOW], tf.float32, name="state"),
+                          "chunk": tf.TensorSpec([None, None], tf.float32, name="chunk"), **emo_spec([None, dim])},
+            {"state": state, "chunk": chunk, **emo_input(2)}),
+    }
+
+
+def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio=None, sample_rate: int | None = None,
+                 name: str = "audio2face", version: int = 1, tflite: bool = True, overwrite: bool = False,
+                 tolerance: float = 1e-4):
+    """Export a trained model directory to ``dest`` (SavedModel in TF-Serving layout + TFLite).
+
+    ``audio`` (a path, or an array at ``sample_rate``) provides the real parity inputs; by default
+    a sentence of the synthetic corpus' speech. ``tolerance`` bounds every parity check (max |Δ|
+    of the blendshape weights; the TF feature ops run in float32 on the same graph on both sides).
+    Returns ``zoo.export.ExportResult``.
+    """
+    from zoo.export import export
+
+    predictor = Predictor.load(model_dir)
+    if audio is None:
+        from zoo.datasets.synthetic.speech import synthesize
+
+        utterance = synthesize("The quick brown fox jumps over the lazy dog.", "female_warm")
+        audio, sample_rate = utterance.audio, utterance.sample_rate
+    audio16k = Predictor._audio(audio, sample_rate)
+    config = predictor.config
+    metadata = {
+        "model": "audio2face", "preset": config.preset, "config": config.to_dict(),
+        "fps": feats.FPS, "sample_rate": feats.SAMPLE_RATE, "window_seconds": feats.WINDOW / feats.SAMPLE_RATE,
+        "lookahead_seconds": feats.LOOKAHEAD / feats.SAMPLE_RATE, "feature": config.feature,
+        "stream_first_chunk": feats.LOOKAHEAD, "stream_state_samples": feats.WINDOW,
+        "emotion_input": config.has_emotion_input, "emotion_dim": config.emotion_dim,
+        "trained_on": {k: predictor.metadata.get(k) for k in ("train_clips", "val_clips", "epochs_trained")},
+    }
+    if config.has_emotion_input and predictor.database is not None:
+        metadata["emotion_default"] = predictor.database.mean(axis=0).round(7).tolist()
+    return export(predictor.model, Path(dest), name=name, output_names=list(predictor.names), metadata=metadata,
+                  endpoints=endpoints(predictor, audio16k), version=version, tflite=tflite,
+                  tflite_signature="serving_default", tolerance=tolerance, overwrite=overwrite)

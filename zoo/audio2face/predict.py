@@ -1,0 +1,340 @@
+"""Prediction: audio → named blendshape curves at 30 fps, in batch or streaming.
+
+``Predictor.load(model_dir)`` reads a model directory written by ``train`` (config.json,
+model.weights.h5, metadata.json, emotion_database.npy for the paper preset). ``predict`` takes a
+path or an array at any rate and channel count (mixed down and resampled to 16 kHz) and returns
+an ``Animation``: ``values`` (frames, channels) at ``fps`` = 30 with ``names``. Frame i is the
+pose at t = i/30 s, computed from the 520 ms window centred there, so a clip of S samples at
+16 kHz has floor(S·30/16000) frames.
+
+Emotion control (paper preset, E = 16): ``None`` → the mean of the training database;
+an int → that database entry (a training frame); a vector (E,); an array (frames, E); or
+keyframes ``[(seconds, vector_or_index), ...]`` linearly interpolated over time.
+
+``Streamer`` takes audio chunks of any size and yields frames as soon as their window is
+complete: a frame at time t needs audio up to t + 260 ms (the algorithmic lookahead).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.datasets import atomic_write_bytes, load_audio
+
+from . import features as feats
+from .config import Config
+from .metrics import evaluate_predictions
+from .rig import to_arkit
+
+OUTPUT_SUFFIXES = (".csv", ".npy", ".json")
+
+
+@dataclass
+class Animation:
+    """Named curves: ``values`` (frames, channels) float32 at ``fps``."""
+
+    values: np.ndarray
+    names: tuple[str, ...]
+    fps: float = feats.FPS
+
+    def __post_init__(self):
+        self.values = np.asarray(self.values, np.float32)
+        self.names = tuple(self.names)
+        if self.values.ndim != 2 or self.values.shape[1] != len(self.names):
+            raise ValueError(f"values {self.values.shape} do not match {len(self.names)} names")
+
+    @property
+    def seconds(self) -> float:
+        return len(self.values) / self.fps
+
+    def to_arkit(self, valid_only: bool = True) -> Animation:
+        """The ARKit-52 curves, by name (FACEGOOD's authors' table; identity for ARKit names)."""
+        from zoo.datasets import ARKIT_52
+
+        return Animation(to_arkit(self.values, self.names, valid_only=valid_only), ARKIT_52, self.fps)
+
+    def clipped(self, low: float = 0.0, high: float = 1.0) -> Animation:
+        return Animation(np.clip(self.values, low, high), self.names, self.fps)
+
+    def smoothed(self, frames: int) -> Animation:
+        """Centred moving average over ``frames`` (odd, ≥ 1) frames; edges use the frames present."""
+        if frames <= 1:
+            return self
+        if frames % 2 == 0:
+            raise ValueError(f"smoothing width must be odd, got {frames}")
+        kernel = np.ones(frames) / frames
+        ones = np.convolve(np.ones(len(self.values)), kernel, mode="same")
+        out = np.stack([np.convolve(v, kernel, mode="same") / ones for v in self.values.T], axis=1)
+        return Animation(out, self.names, self.fps)
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Write by suffix: .csv (header ``time,<names>``), .npy (structured array, one float32
+        field per name, readable without pickle), .json ({fps, names, frames}). Atomic."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(["time", *self.names])
+            for i, row in enumerate(self.values):
+                writer.writerow([f"{i / self.fps:.6f}", *(f"{v:.6g}" for v in row)])
+            data = buf.getvalue().encode()
+        elif suffix == ".npy":
+            table = np.zeros(len(self.values), dtype=[(n, "<f4") for n in self.names])
+            for k, name in enumerate(self.names):
+                table[name] = self.values[:, k]
+            out = io.BytesIO()
+            np.save(out, table, allow_pickle=False)
+            data = out.getvalue()
+        elif suffix == ".json":
+            data = json.dumps({"fps": self.fps, "names": list(self.names),
+                               "frames": np.round(self.values, 6).tolist()}).encode()
+        else:
+            raise ValueError(f"{path}: unknown output format {suffix!r}; use one of {OUTPUT_SUFFIXES}")
+        atomic_write_bytes(path, data)
+        return path
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Animation:
+        """Read a file written by ``write``."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".npy":
+            table = np.load(path, allow_pickle=False)
+            names = table.dtype.names
+            return cls(np.stack([table[n] for n in names], axis=1), names)
+        if suffix == ".json":
+            doc = json.loads(path.read_text())
+            return cls(np.asarray(doc["frames"], np.float32).reshape(-1, len(doc["names"])), doc["names"], doc["fps"])
+        if suffix == ".csv":
+            rows = list(csv.reader(path.read_text().splitlines()))
+            times = np.array([float(r[0]) for r in rows[1:]])
+            fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else feats.FPS
+            values = np.array([[float(v) for v in r[1:]] for r in rows[1:]], np.float32)
+            return cls(values.reshape(-1, len(rows[0]) - 1), rows[0][1:], round(fps, 3))
+        raise ValueError(f"{path}: unknown format {suffix!r}")
+
+
+class Predictor:
+    """A trained model with its channel names, emotion database and batched inference."""
+
+    def __init__(self, model, config: Config, database: np.ndarray | None = None, metadata: dict | None = None,
+                 batch_size: int = 512):
+        import tensorflow as tf
+
+        self.model, self.config, self.database = model, config, database
+        self.metadata = metadata or {}
+        self.names = tuple(config.output_names)
+        self.batch_size = batch_size
+        self._run = tf.function(
+            lambda x, e: model([x, e], training=False) if config.has_emotion_input else model(x, training=False),
+            reduce_retracing=True)
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike, **kwargs) -> Predictor:
+        """Load ``model_dir`` (config.json + model.weights.h5 [+ emotion_database.npy])."""
+        from .model import Audio2Face
+
+        model_dir = Path(model_dir)
+        for needed in ("config.json", "model.weights.h5"):
+            if not (model_dir / needed).is_file():
+                raise FileNotFoundError(f"{model_dir}: not an audio2face model directory ({needed} missing)")
+        config = Config.from_dict(json.loads((model_dir / "config.json").read_text()))
+        model = Audio2Face(config)
+        model.load_weights(str(model_dir / "model.weights.h5"))
+        database = None
+        if config.has_emotion_input:
+            db_path = model_dir / "emotion_database.npy"
+            database = np.load(db_path, allow_pickle=False) if db_path.is_file() else None
+        meta_path = model_dir / "metadata.json"
+        metadata = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        return cls(model, config, database, metadata, **kwargs)
+
+    # -- emotion control -------------------------------------------------------------------
+    def emotion_vectors(self, emotion, n_frames: int) -> np.ndarray:
+        """(n_frames, E) emotion vectors for a control (see the module docstring)."""
+        dim = self.config.emotion_dim
+        if not self.config.has_emotion_input:
+            if emotion is not None:
+                raise ValueError(f"preset {self.config.preset!r} has no emotion input (FACEGOOD emotion branch)")
+            return np.zeros((n_frames, 0), np.float32)
+        if emotion is None:
+            if self.database is None:
+                return np.zeros((n_frames, dim), np.float32)
+            return np.broadcast_to(self.database.mean(axis=0), (n_frames, dim)).astype(np.float32)
+        if isinstance(emotion, (int, np.integer)):
+            return np.broadcast_to(self._entry(int(emotion)), (n_frames, dim)).astype(np.float32)
+        if isinstance(emotion, (list, tuple)) and emotion and isinstance(emotion[0], tuple):
+            return self._keyframes(emotion, n_frames)
+        e = np.asarray(emotion, np.float32)
+        if e.shape == (dim,):
+            return np.broadcast_to(e, (n_frames, dim)).astype(np.float32)
+        if e.shape == (n_frames, dim):
+            return e
+        raise ValueError(f"emotion must be None, a database index, ({dim},), ({n_frames}, {dim}) or keyframes; "
+                         f"got shape {e.shape}")
+
+    def _entry(self, index: int) -> np.ndarray:
+        if self.database is None:
+            raise ValueError("this model has no emotion database (emotion_database.npy)")
+        if not -len(self.database) <= index < len(self.database):
+            raise ValueError(f"emotion index {index} outside the database of {len(self.database)} frames")
+        return self.database[index]
+
+    def _keyframes(self, keys: Sequence[tuple], n_frames: int) -> np.ndarray:
+        times = np.array([float(t) for t, _ in keys])
+        if np.any(np.diff(times) <= 0):
+            raise ValueError("emotion keyframe times must increase")
+        vectors = np.stack([self._entry(v) if isinstance(v, (int, np.integer)) else np.asarray(v, np.float32)
+                            for _, v in keys])
+        t = np.arange(n_frames) / feats.FPS
+        return np.stack([np.interp(t, times, vectors[:, k]) for k in range(vectors.shape[1])], axis=1).astype(
+            np.float32)
+
+    # -- inference -------------------------------------------------------------------------
+    def features(self, audio16k: np.ndarray, n_frames: int | None = None) -> np.ndarray:
+        """(N, 32, 64, 1) float32 features of 16 kHz mono audio."""
+        windows = feats.clip_windows(audio16k, n_frames)
+        return feats.FEATURES[self.config.feature](windows).astype(np.float32)
+
+    def run(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
+        """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches."""
+        import tensorflow as tf
+
+        out = [self._run(tf.constant(features[i:i + self.batch_size]), tf.constant(emotion[i:i + self.batch_size]))
+               .numpy() for i in range(0, len(features), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
+
+    def predict(self, audio, sample_rate: int | None = None, *, emotion=None, clip: bool = False,
+                smooth: int = 1) -> Animation:
+        """Animation of ``audio`` (a path, or an array at ``sample_rate``)."""
+        audio16k = self._audio(audio, sample_rate)
+        n = feats.num_frames(len(audio16k))
+        if n == 0:
+            where = f"{audio}: " if isinstance(audio, (str, os.PathLike)) else ""
+            raise ValueError(f"{where}audio of {len(audio16k) / feats.SAMPLE_RATE:.3f} s is shorter than one "
+                             f"{feats.FPS} fps frame")
+        values = self.run(self.features(audio16k, n), self.emotion_vectors(emotion, n))
+        anim = Animation(values, self.names).smoothed(smooth)
+        return anim.clipped() if clip else anim
+
+    @staticmethod
+    def _audio(audio, sample_rate) -> np.ndarray:
+        if isinstance(audio, (str, os.PathLike)):
+            data, rate = load_audio(audio, allow_silence=True)
+            return feats.prepare_audio(data, rate)
+        if sample_rate is None:
+            raise ValueError("pass sample_rate with an audio array")
+        return feats.prepare_audio(audio, sample_rate)
+
+    def streamer(self, emotion=None) -> Streamer:
+        return Streamer(self, emotion)
+
+
+def _window_start(frame: int) -> int:
+    """Start of frame ``frame``'s window in audio padded by 260 ms: floor(frame · 16000 / 30)."""
+    return frame * feats.SAMPLE_RATE // feats.FPS
+
+
+class Streamer:
+    """Incremental prediction: ``push(chunk)`` yields (frame index, values) for every frame whose
+    520 ms window is complete; ``finish()`` pads the 260 ms lookahead with zeros and yields the rest.
+
+    The frames equal ``Predictor.predict`` on the concatenated audio (same windows, same
+    float64 features). Audio is 16 kHz mono float; ``lookahead_seconds`` = 0.26.
+    """
+
+    lookahead_seconds = feats.LOOKAHEAD / feats.SAMPLE_RATE
+
+    def __init__(self, predictor: Predictor, emotion=None):
+        if predictor.config.has_emotion_input and emotion is not None and not isinstance(emotion, (int, np.integer)):
+            e = np.asarray(emotion, np.float32)
+            if e.shape != (predictor.config.emotion_dim,):
+                raise ValueError("a streamer takes one emotion vector (E,) or a database index")
+        self.predictor = predictor
+        self._emotion = predictor.emotion_vectors(emotion, 1)
+        # the buffer holds audio from sample `self._offset` (in padded coordinates) onwards
+        self._buffer = np.zeros(feats.WINDOW - feats.LOOKAHEAD, np.float32)  # the leading 260 ms of zeros
+        self._offset = 0
+        self._received = 0
+        self.next_frame = 0
+
+    def _ready_frames(self, final: bool) -> Iterator[tuple[int, np.ndarray]]:
+        total = feats.num_frames(self._received) if final else None
+        starts = []
+        while True:
+            i = self.next_frame + len(starts)
+            if total is not None and i >= total:
+                break
+            start = _window_start(i)  # window start in padded coordinates
+            if start + feats.WINDOW > self._offset + len(self._buffer):
+                break
+            starts.append(start)
+        if not starts:
+            return
+        windows = np.stack([self._buffer[s - self._offset:s - self._offset + feats.WINDOW] for s in starts])
+        features = feats.FEATURES[self.predictor.config.feature](windows).astype(np.float32)
+        values = self.predictor.run(features, np.repeat(self._emotion, len(starts), axis=0))
+        for k, row in enumerate(values):
+            yield self.next_frame + k, row
+        self.next_frame += len(starts)
+        drop = _window_start(self.next_frame) - self._offset
+        if drop > 0:
+            self._buffer = self._buffer[drop:]
+            self._offset += drop
+
+    def push(self, chunk: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Add 16 kHz mono samples; return the frames that became complete."""
+        chunk = np.asarray(chunk, np.float32).reshape(-1)
+        if not np.all(np.isfinite(chunk)):
+            raise ValueError("audio chunk contains NaN or Inf")
+        self._buffer = np.concatenate([self._buffer, chunk])
+        self._received += len(chunk)
+        return list(self._ready_frames(final=False))
+
+    def finish(self) -> list[tuple[int, np.ndarray]]:
+        """End of audio: pad the lookahead with zeros and return the remaining frames."""
+        self._buffer = np.concatenate([self._buffer, np.zeros(feats.WINDOW, np.float32)])
+        return list(self._ready_frames(final=True))
+
+
+def predict(model_dir: str | os.PathLike, audio, sample_rate: int | None = None, **kwargs) -> Animation:
+    """``Predictor.load(model_dir).predict(audio, sample_rate, **kwargs)``."""
+    return Predictor.load(model_dir).predict(audio, sample_rate, **kwargs)
+
+
+def evaluate(model_dir: str | os.PathLike, data, *, clip_ids: Sequence[str] | None = None,
+             names_file: str | os.PathLike | None = None, mean_pose: np.ndarray | None = None):
+    """Metrics (``metrics.Evaluation``) of a model on FACEGOOD-layout clips, against the mean pose.
+
+    ``mean_pose`` defaults to the training mean stored in the model's metadata.
+    Returns (evaluation, {clip name: Animation}).
+    """
+    from zoo.datasets import read_facegood
+
+    from .train import select_targets
+
+    predictor = Predictor.load(model_dir)
+    clips = list(data) if not isinstance(data, (str, os.PathLike)) else read_facegood(
+        data, names_file=names_file, clip_ids=list(clip_ids) if clip_ids else None)
+    clips = select_targets(clips, predictor.names)
+    if mean_pose is None:
+        if "mean_pose" not in predictor.metadata:
+            raise ValueError(f"{model_dir}: metadata has no mean_pose; pass mean_pose")
+        mean_pose = np.asarray(predictor.metadata["mean_pose"], np.float32)
+    animations = {}
+    for clip in clips:
+        audio = feats.prepare_audio(clip.audio, clip.sample_rate)
+        values = predictor.run(predictor.features(audio, clip.num_frames),
+                               predictor.emotion_vectors(None, clip.num_frames))
+        animations[clip.name] = Animation(values, predictor.names)
+    evaluation = evaluate_predictions([a.values for a in animations.values()], [c.targets for c in clips],
+                                      predictor.names, mean_pose)
+    return evaluation, animations

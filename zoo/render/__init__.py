@@ -1,0 +1,13 @@
+"""Rendering: blendshape curves as PNG plots and ARKit-52 weights as MP4 videos of the synthetic face.
+
+Rule (DESIGN §1): ``zoo.render`` never imports TensorFlow, directly or indirectly. Face videos are
+rendered in a child process (``python -m zoo.render face ...``) that imports only NumPy,
+``zoo.datasets.synthetic.geometry``, ``zoo.datasets.audio`` and ``zoo.datasets.video``, so a caller
+with TensorFlow loaded can use it safely. ``plot_curves`` runs in-process (matplotlib's Agg canvas).
+"""
+from __future__ import annotations
+
+from .face import render_face_video
+from .plots import plot_curves
+
+__all__ = ["plot_curves", "render_face_video"]
