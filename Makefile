@@ -9,7 +9,7 @@ EXTRAS := render,landmarks,dev
 PYTEST := $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-all lint bench corpus reproduce-audio2face clean
+.PHONY: help setup test test-slow test-all lint bench corpus reproduce-audio2face export-audio2face pretrained pretrained-audio2face notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -48,6 +48,23 @@ bench: setup ## benchmarks side by side with a reference -> benchmarks/results.m
 
 reproduce-audio2face: setup ## Audio2Face end to end: corpus, train (<=12 min), evaluate, export, preview, report (DATA=<facegood folder> NAMES=<name file> VAL=<clips> for real data)
 	$(BIN)/python -m zoo.pipelines.audio2face --out $(A2F_OUT) $(if $(DATA),--data $(DATA)) $(if $(NAMES),--names-file $(NAMES)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) $(if $(EPOCHS),--epochs $(EPOCHS))
+
+FACEGOOD ?= ../shared/data/facegood
+
+export-audio2face: setup ## SavedModel (TF-Serving) + TFLite + parity of pretrained/audio2face/$(PRESET) into exports/
+	$(BIN)/zoo audio2face export --model pretrained/audio2face/$(or $(PRESET),synthetic) --dest exports --overwrite
+
+pretrained: pretrained-audio2face ## retrain every committed pretrained preset
+
+pretrained-audio2face: setup ## retrain pretrained/audio2face/{synthetic,facegood_real} (about 15 + 25 min)
+	$(BIN)/python -m zoo.pipelines.audio2face --out runs/pretrained-a2f-synthetic --quiet \
+		--publish pretrained/audio2face/synthetic
+	$(BIN)/python -m zoo.pipelines.audio2face --out runs/pretrained-a2f-real --quiet --data $(FACEGOOD) \
+		--names-file $(FACEGOOD)/shirley_1015_bs_name.npy --val-clips 1114_2_05 --budget-minutes 25 \
+		--publish pretrained/audio2face/facegood_real
+
+notebooks: setup ## execute every notebook (as the tests do)
+	$(PYTEST) -q tests/test_notebooks.py
 
 clean: ## remove caches and build leftovers (keeps .venv)
 	rm -rf .pytest_cache .ruff_cache build *.egg-info

@@ -40,7 +40,7 @@ def _save_state(out: Path, state: dict) -> None:
     atomic_write_bytes(out / "state.json", json.dumps(state, indent=1).encode())
 
 
-def prepare(args, out: Path) -> dict:
+def prepare(args, out: Path, *_) -> dict:
     """The FACEGOOD-layout folder to train on: the given one, or the synthetic corpus."""
     if args.data:
         data = Path(args.data)
@@ -56,7 +56,7 @@ def prepare(args, out: Path) -> dict:
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def run_training(args, out: Path, prepared: dict) -> dict:
+def run_training(args, out: Path, prepared: dict, *_) -> dict:
     from zoo.audio2face import preset, train
 
     name = args.preset or (SYNTHETIC_PRESET if prepared["synthetic"] else REAL_PRESET)
@@ -78,7 +78,7 @@ def run_training(args, out: Path, prepared: dict) -> dict:
                                        "val_clips", "train_frames", "params", "output_names")}}
 
 
-def run_evaluation(args, out: Path, prepared: dict, trained: dict) -> dict:
+def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     from zoo.audio2face import evaluate
 
     evaluation, animations = evaluate(trained["model_dir"], prepared["data"], clip_ids=trained["val_clips"],
@@ -100,7 +100,7 @@ def _key_channels(evaluation) -> dict:
     return {n: round(evaluation.per_channel_r[n], 4) for n in keys}
 
 
-def run_export(args, out: Path, prepared: dict, trained: dict) -> dict:
+def run_export(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     from zoo.audio2face import export_model
 
     wav = Path(prepared["data"]) / "wav" / f"{trained['val_clips'][0]}.wav"
@@ -111,7 +111,7 @@ def run_export(args, out: Path, prepared: dict, trained: dict) -> dict:
                        for c in result.checks]}
 
 
-def run_preview(args, out: Path, prepared: dict, trained: dict) -> dict:
+def run_preview(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     """Curves plot and a side-by-side face video (prediction | reference) with the clip's audio."""
     from zoo.audio2face import Animation
     from zoo.audio2face.rig import to_arkit
@@ -180,6 +180,59 @@ def write_report(out: Path, state: dict) -> None:
     atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
 
 
+def publish(out: Path, state: dict, dest: Path, command: str) -> Path:
+    """Copy the trained model to ``dest`` (a pretrained preset folder) with metadata and a card."""
+    import hashlib
+    import shutil
+
+    from zoo.datasets import atomic_write_bytes
+
+    model_dir = Path(state["train"]["model_dir"])
+    dest.mkdir(parents=True, exist_ok=True)
+    files = ["config.json", "model.weights.h5"] + (["emotion_database.npy"]
+                                                   if (model_dir / "emotion_database.npy").is_file() else [])
+    for name in files:
+        shutil.copyfile(model_dir / name, dest / name)
+    trained = json.loads((model_dir / "metadata.json").read_text())
+    ev, tr = state["evaluate"], state["train"]
+    metadata = {
+        **{k: trained[k] for k in ("model", "preset", "output_names", "mean_pose", "sample_rate", "fps",
+                                   "window_seconds", "lookahead_seconds", "feature", "params", "train_clips",
+                                   "val_clips", "train_frames", "epochs_trained")},
+        "data": state["prepare"]["source"], "data_path": state["prepare"]["data"], "command": command,
+        "corpus_seed": state["request"]["seed"] if state["prepare"]["synthetic"] else None,
+        "training_minutes": tr["minutes"],
+        "held_out": {k: ev[k] for k in ("mse", "mse_mean_pose", "mouth_mse", "mouth_mse_mean_pose", "mouth_r",
+                                        "mean_r", "motion_mse", "motion_mse_mean_pose", "frames")},
+        "key_channels_r": ev["key_channels"],
+        "sha256": {n: hashlib.sha256((dest / n).read_bytes()).hexdigest() for n in files},
+        "license": "MIT (code); real FACEGOOD data: MIT (FACEGOOD/FACEGOOD-Audio2Face)",
+        "paper": "Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion",
+    }
+    atomic_write_bytes(dest / "metadata.json", json.dumps(metadata, indent=1).encode())
+    size_mb = sum((dest / n).stat().st_size for n in files) / 2**20
+    card = [
+        f"# audio2face / {dest.name}", "",
+        f"Preset `{trained['preset']}` ({trained['params']:,} parameters, {len(trained['output_names'])} outputs, "
+        f"{size_mb:.1f} MB), trained on {metadata['data']} for {trained['epochs_trained']} epochs "
+        f"({tr['minutes']} min on this machine's 2 CPU cores).", "",
+        f"Made by: `{command}`", "",
+        f"Training clips: {', '.join(trained['train_clips'][:6])}{' …' if len(trained['train_clips']) > 6 else ''} "
+        f"({trained['train_frames']:,} frames). Held out: {', '.join(trained['val_clips'][:6])}"
+        f"{' …' if len(trained['val_clips']) > 6 else ''} ({ev['frames']:,} frames).", "",
+        "| held-out metric | model | mean pose |", "|---|---|---|",
+        f"| MSE, all channels | {ev['mse']:.5f} | {ev['mse_mean_pose']:.5f} |",
+        f"| MSE, mouth/jaw channels | {ev['mouth_mse']:.5f} | {ev['mouth_mse_mean_pose']:.5f} |",
+        f"| mean r, mouth/jaw channels | {ev['mouth_r']:.3f} | 0 |", "",
+        "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in ev["key_channels"].items()) + ".", "",
+        "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
+        f"`zoo audio2face predict --model {dest} --audio a.wav --out a.csv`. "
+        "The model card is `zoo/audio2face/README.md`.",
+    ]
+    atomic_write_bytes(dest / "README.md", ("\n".join(card) + "\n").encode())
+    return dest
+
+
 STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evaluation), ("export", run_export),
           ("preview", run_preview))
 
@@ -198,6 +251,7 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus-preset", default="small", choices=["small", "medium"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--publish", help="also copy the model to this pretrained preset folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("tensorflow", "absl", "h5py"):
@@ -205,7 +259,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     state = _state(out)
-    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet")}
+    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "publish")}
     if state.get("request") not in (None, request):
         raise SystemExit(f"{out} holds a run with other arguments ({state['request']}); use another --out")
     state["request"] = request
@@ -219,6 +273,9 @@ def main(argv=None) -> int:
         state[name] = {**stage(args, out, *previous), "stage_seconds": round(time.perf_counter() - started, 1)}
         _save_state(out, state)
     write_report(out, state)
+    if args.publish:
+        command = "python -m zoo.pipelines.audio2face " + " ".join(argv if argv is not None else sys.argv[1:])
+        log.info("published to %s", publish(out, state, Path(args.publish), command))
     ev = state["evaluate"]
     log.info(f"{out}/report.md: held-out MSE {ev['mse']:.5f} vs mean pose {ev['mse_mean_pose']:.5f} "
           f"(ratio {ev['mse'] / ev['mse_mean_pose']:.3f}); mouth r {ev['mouth_r']:.3f}; "

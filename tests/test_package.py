@@ -74,7 +74,7 @@ def test_library_code_logs_and_never_prints():
     offenders = []
     for folder in ("zoo", "datasets", "pipelines"):
         for path in (PROJECT / folder).rglob("*.py"):
-            if path.name == "cli.py":
+            if path.name in ("cli.py", "__main__.py"):  # command-line entry points talk to the terminal
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":

@@ -278,16 +278,25 @@ def _make_staging(out: Path) -> Path:
     return staging
 
 
-def write_facegood_subset(out: str | os.PathLike, utterances: int, seed: int = 0) -> list[str]:
-    """Only the FACEGOOD layout (wav/, bs_value/, BS_name.npy) of the first ``utterances`` sentence
-    utterances of the small corpus' plan, dealt round-robin over the four speakers; returns the ids.
+def write_facegood_subset(out: str | os.PathLike, utterances: int | None = None, seed: int = 0, *,
+                          ids: list[str] | None = None, config: CorpusConfig | None = None) -> list[str]:
+    """Only the FACEGOOD layout (wav/, bs_value/, BS_name.npy) of some sentence utterances of a
+    corpus plan (``config``, default the small preset's): the utterances named by ``ids``, or the
+    first ``utterances`` dealt round-robin over the four speakers. Returns the ids.
 
-    For tests and quick experiments: the same files as ``generate`` writes under ``facegood/``.
+    For tests and quick experiments: the same bytes as ``generate`` writes under ``facegood/``.
     """
-    items = [i for i in plan(PRESETS["small"], seed) if i.ravdess is None]
-    per_speaker = [[i for i in items if i.voice == voice] for voice, _, _ in SPEAKERS]
-    chosen = [group[k] for k in range(max(len(g) for g in per_speaker)) for group in per_speaker if k < len(group)]
-    chosen = chosen[:utterances]
+    items = [i for i in plan(config or PRESETS["small"], seed) if i.ravdess is None]
+    if ids is not None:
+        by_id = {i.id: i for i in items}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise ValueError(f"utterances {unknown} are not in the corpus plan (seed {seed})")
+        chosen = [by_id[i] for i in ids]
+    else:
+        per_speaker = [[i for i in items if i.voice == voice] for voice, _, _ in SPEAKERS]
+        chosen = [group[k] for k in range(max(len(g) for g in per_speaker)) for group in per_speaker
+                  if k < len(group)][:utterances]
     out = Path(out)
     writer = _Writer(out)
     for item in chosen:

@@ -284,12 +284,14 @@ def train(
                                   ("M", float(raw["motion"])), ("R", float(raw["emotion"]))])
         seconds = time.perf_counter() - t0
         epoch_done.assign(epoch + 1)
+        t_val = time.perf_counter()
         emotion_val = _database_mean(database)
         val = evaluate_predictions(
             [predict_fn(f, emotion_val) for f in val_features], [c.targets for c in held_out],
             config.output_names, mean_pose)
         record = {"epoch": epoch + 1, "seconds": round(seconds, 2),
-                  "frames_per_second": round(steps_per_epoch * config.batch_size / seconds, 1),
+                  "val_seconds": round(time.perf_counter() - t_val, 2),
+                  "rows_per_second": round(steps_per_epoch * config.batch_size / seconds, 1),
                   "learning_rate": float(optimizer.learning_rate),
                   **{f"train_{k}": v / steps_per_epoch for k, v in sums.items()},
                   **{f"val_{k}": v for k, v in val.summary().items()}}
@@ -300,9 +302,9 @@ def train(
                     tf.summary.scalar(key, value)
         manager.save(checkpoint_number=epoch + 1)
         atomic_write_bytes(history_path, json.dumps(history, indent=1).encode())
-        log.info("epoch %d/%d: loss %.4g, val MSE %.4g (mean pose %.4g), %.0f frames/s", epoch + 1,
+        log.info("epoch %d/%d: loss %.4g, val MSE %.4g (mean pose %.4g), mouth r %.3f, %.0f rows/s", epoch + 1,
                  config.epochs, record["train_loss"], record["val_mse"], record["val_mse_mean_pose"],
-                 record["frames_per_second"])
+                 record["val_mouth_r"], record["rows_per_second"])
         if max_minutes is not None and (time.perf_counter() - started) / 60 >= max_minutes:
             stopped_early = epoch + 1 < config.epochs
             break

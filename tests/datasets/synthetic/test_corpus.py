@@ -58,6 +58,16 @@ def test_facegood_layout(generated):
     assert labels.dtype == np.float64  # as FACEGOOD's Maya export
 
 
+def test_facegood_subset_writes_the_same_bytes(generated, tmp_path):
+    out, manifest = generated
+    ids = [u["id"] for u in manifest["utterances"] if u.get("ravdess") is None][:2]
+    assert corpus.write_facegood_subset(tmp_path, seed=7, ids=ids, config=TEST_CONFIG) == ids
+    for rel in [f"wav/{ids[0]}.wav", f"bs_value/bs_value_{ids[1]}.npy", "BS_name.npy"]:
+        assert (tmp_path / rel).read_bytes() == (out / "facegood" / rel).read_bytes()
+    with pytest.raises(ValueError, match="not in the corpus plan"):
+        corpus.write_facegood_subset(tmp_path, seed=7, ids=["nope"], config=TEST_CONFIG)
+
+
 def test_evenet_layout(generated):
     out, manifest = generated
     clips = read_evenet(out / "evenet")
