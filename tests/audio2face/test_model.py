@@ -34,13 +34,15 @@ def test_layer_shapes_follow_table_1():
 
 
 def test_paper_parameter_count_formula():
-    """Paper preset: formant 319,387 + articulation (first sees no emotion) + Dense(272→150→N)."""
+    """Paper preset: input standardisation (32 means + 32 deviations, not trained) + formant 319,387 +
+    articulation (the first sees no emotion) + Dense(272→150→N)."""
     from zoo.audio2face import build_model
 
     names = tuple(f"c{i}" for i in range(10))
     model = build_model(preset("paper", output_names=names))
     articulation = (3 * 256 * 256 + 256) + 3 * (3 * 272 * 256 + 256) + (4 * 272 * 256 + 256)
-    assert model.count_params() == 319_387 + articulation + (272 * 150 + 150) + (150 * 10 + 10)
+    assert model.count_params() == 64 + 319_387 + articulation + (272 * 150 + 150) + (150 * 10 + 10)
+    assert len(model.trainable_weights) == len(model.weights) - 2
 
 
 def test_paper_emotion_input_changes_output_and_tiny_shapes():

@@ -71,3 +71,25 @@ def test_unknown_validation_clip_and_single_clip_are_refused(synthetic_facegood,
         train(preset("tiny"), clips, tmp_path, val_clips=["nope"], progress=False)
     with pytest.raises(ValueError, match="at least 2"):
         train(preset("tiny"), clips[:1], tmp_path, progress=False)
+
+
+def test_paper_augmentation_trains(synthetic_facegood, tmp_path):
+    """±½-frame time shift (features computed in TF from the shifted windows) and 1.4^N(0,1) noise."""
+    clips = read_facegood(synthetic_facegood)[:4]
+    config = preset("tiny", epochs=1, time_shift_frames=0.5, feature_noise=True)
+    summary = train(config, clips, tmp_path, val_fraction=0.25, progress=False)
+    assert summary["epochs_trained"] == 1 and np.isfinite(summary["history"][0]["train_loss"])
+
+
+def test_input_standardisation_uses_training_statistics(synthetic_facegood, tmp_path):
+    from zoo.audio2face import Predictor
+    from zoo.audio2face.train import clip_features
+
+    clips = read_facegood(synthetic_facegood)[:4]
+    config = preset("tiny", epochs=1, input_norm=True, feature="autocorr_paper")
+    summary = train(config, clips, tmp_path, val_fraction=0.25, progress=False)
+    layer = Predictor.load(tmp_path / "model").model.get_layer("input_norm")
+    train_clips = [c for c in clips if c.name in summary["train_clips"]]
+    stacked = np.concatenate([clip_features(c, config) for c in train_clips])[..., 0]
+    np.testing.assert_allclose(layer.mean.numpy(), stacked.mean(axis=(0, 2)), rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(layer.std.numpy(), stacked.std(axis=(0, 2)), rtol=1e-4, atol=1e-9)

@@ -2,7 +2,9 @@
 
 Presets (``PRESETS[name]``):
 
-* ``paper``: Karras 2017. Learned per-frame emotion database (E = 16, one trainable vector per
+* ``paper``: Karras 2017. Input: 32 autocorrelation lags of 64 DC-free Hann subframes, each lag row
+  standardised with the training set's mean and deviation (standing in for the paper's volume
+  normalisation). Learned per-frame emotion database (E = 16, one trainable vector per
   training frame), concatenated after every articulation ReLU; P + M + R losses each divided by
   a running RMS (β = 0.99, ε = 1e-8); batch 100 = 50 true consecutive-frame pairs; Adam
   (0.9, 0.99, 1e-8), peak LR 1e-3 with the paper's ramps; 500 epochs. Output channels are
@@ -41,7 +43,7 @@ class Config:
     """
 
     preset: str = "paper"
-    feature: str = "lpc_facegood"  # the input feature, (32 coefficients, 64 subframes, 1)
+    feature: str = "autocorr_paper"  # the input feature, (32 coefficients, 64 subframes, 1)
     emotion: str = "database"
     emotion_dim: int = 16  # E
     emotion_init_std: float = 0.01  # σ of the database's initial N(0, σ²) (NVIDIA's choice)
@@ -50,6 +52,8 @@ class Config:
     hidden_units: int = 150
     dropout: float = 0.5
     output_names: tuple[str, ...] = ()  # () = every channel that varies in the training data
+    input_norm: bool = True  # standardise each coefficient row with training statistics (for the paper's volume
+    # normalisation; not in FACEGOOD)
     # losses: total = w_P·P + w_M·M + w_R·R, each term optionally divided by its running RMS
     position_weight: float = 1.0
     motion_weight: float = 1.0
@@ -119,11 +123,13 @@ class Config:
 PRESETS: dict[str, Config] = {
     "paper": Config(),
     "facegood_tf2": Config(
-        preset="facegood_tf2", emotion="facegood_tf2", output_names=FACEGOOD_TRAINED_37,
+        preset="facegood_tf2", feature="lpc_facegood", input_norm=False, emotion="facegood_tf2",
+        output_names=FACEGOOD_TRAINED_37,
         normalization="none", batch_size=32, epochs=200, adam_beta2=0.999, schedule="staircase",
     ),
     "facegood_tfv1": Config(
-        preset="facegood_tfv1", emotion="facegood_tfv1", output_names=FACEGOOD_TRAINED_37,
+        preset="facegood_tfv1", feature="lpc_facegood", input_norm=False, emotion="facegood_tfv1",
+        output_names=FACEGOOD_TRAINED_37,
         normalization="none", batch_size=128, epochs=200, adam_beta2=0.999, schedule="staircase",
     ),
     "tiny": Config(

@@ -7,6 +7,9 @@ For predictions ŷ and references y (frames × channels) pooled over held-out cl
 * Pearson r per channel over the pooled frames (channels constant in y are skipped);
 * mouth channels (names containing "jaw", "mouth", "lip", "tongue" or "tooth"): their MSE,
   the mean-pose MSE on them, and their mean r;
+* speech channels: the mouth channels whose reference variance is mostly within clips
+  (Σ_clips Σ_t (y − ȳ_clip)² ≥ ½ Σ (y − ȳ)²), i.e. driven by what is said rather than by a
+  per-clip offset such as an emotion; their MSE, mean-pose MSE and mean r;
 * motion MSE = mean((Δy − Δŷ)²) of consecutive-frame differences within each clip (Karras' M term).
 """
 from __future__ import annotations
@@ -24,9 +27,20 @@ def is_mouth_channel(name: str) -> bool:
     return any(k in lower for k in MOUTH_KEYS)
 
 
+def speech_channel_mask(references: Sequence[np.ndarray], names: Sequence[str], min_within: float = 0.5):
+    """Mouth channels whose variance is at least ``min_within`` within clips (boolean mask)."""
+    y = np.concatenate(references).astype(np.float64)
+    total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    within = sum(((r - r.mean(axis=0)) ** 2).sum(axis=0) for r in references)
+    mouth = np.array([is_mouth_channel(n) for n in names])
+    return mouth & (total > 0) & (within >= min_within * np.maximum(total, 1e-300))
+
+
 def pearson_r(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two 1-D series; NaN when either is constant."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
     a, b = a - a.mean(), b - b.mean()
     denom = np.sqrt((a * a).sum() * (b * b).sum())
     return float((a * b).sum() / denom) if denom > 0 else float("nan")
@@ -44,6 +58,10 @@ class Evaluation:
     mouth_mse: float = float("nan")
     mouth_mse_mean_pose: float = float("nan")
     mouth_r: float = float("nan")
+    speech_channels: tuple[str, ...] = ()
+    speech_mse: float = float("nan")
+    speech_mse_mean_pose: float = float("nan")
+    speech_r: float = float("nan")
     frames: int = 0
 
     @property
@@ -58,12 +76,14 @@ class Evaluation:
             "motion_mse": self.motion_mse, "motion_mse_mean_pose": self.motion_mse_mean_pose,
             "mean_r": float(np.mean(finite)) if finite else float("nan"),
             "mouth_mse": self.mouth_mse, "mouth_mse_mean_pose": self.mouth_mse_mean_pose,
-            "mouth_r": self.mouth_r, "frames": self.frames,
+            "mouth_r": self.mouth_r, "speech_mse": self.speech_mse, "speech_mse_mean_pose": self.speech_mse_mean_pose,
+            "speech_r": self.speech_r, "speech_channels": len(self.speech_channels), "frames": self.frames,
         }
 
     def to_dict(self) -> dict:
         return {**self.summary(), "per_channel_r": dict(self.per_channel_r),
-                "mouth_channels": list(self.mouth_channels), "names": list(self.names)}
+                "mouth_channels": list(self.mouth_channels), "speech_channel_names": list(self.speech_channels),
+                "names": list(self.names)}
 
 
 def evaluate_predictions(predictions: Sequence[np.ndarray], references: Sequence[np.ndarray],
@@ -84,6 +104,8 @@ def evaluate_predictions(predictions: Sequence[np.ndarray], references: Sequence
         per_channel[name] = pearson_r(y[:, k], p[:, k])
     mouth = [k for k, n in enumerate(names) if is_mouth_channel(n)]
     mouth_r = [per_channel[names[k]] for k in mouth if np.isfinite(per_channel[names[k]])]
+    speech = np.flatnonzero(speech_channel_mask(references, names))
+    speech_r = [per_channel[names[k]] for k in speech if np.isfinite(per_channel[names[k]])]
     return Evaluation(
         names=tuple(names),
         mse=float(np.mean((y - p) ** 2)),
@@ -95,5 +117,9 @@ def evaluate_predictions(predictions: Sequence[np.ndarray], references: Sequence
         mouth_mse=float(np.mean((y[:, mouth] - p[:, mouth]) ** 2)) if mouth else float("nan"),
         mouth_mse_mean_pose=float(np.mean((y[:, mouth] - mean_pose[mouth]) ** 2)) if mouth else float("nan"),
         mouth_r=float(np.mean(mouth_r)) if mouth_r else float("nan"),
+        speech_channels=tuple(names[k] for k in speech),
+        speech_mse=float(np.mean((y[:, speech] - p[:, speech]) ** 2)) if speech.size else float("nan"),
+        speech_mse_mean_pose=float(np.mean((y[:, speech] - mean_pose[speech]) ** 2)) if speech.size else float("nan"),
+        speech_r=float(np.mean(speech_r)) if speech_r else float("nan"),
         frames=int(len(y)),
     )

@@ -90,6 +90,24 @@ class FrozenEmotionMap(layers.Layer):
         return {**super().get_config(), "dim": self.dim, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="zoo.audio2face")
+class CoefficientStandardization(layers.Layer):
+    """(x − μ_k) / σ_k per coefficient row k of the (B, 32, 64, 1) features; μ, σ fixed from the
+    training features (``set_statistics``), saved with the model, never trained."""
+
+    def build(self, input_shape):
+        rows = input_shape[1]
+        self.mean = self.add_weight(shape=(rows,), initializer="zeros", trainable=False, name="mean")
+        self.std = self.add_weight(shape=(rows,), initializer="ones", trainable=False, name="std")
+
+    def set_statistics(self, mean, std):
+        self.mean.assign(np.asarray(mean, "float32"))
+        self.std.assign(np.where(np.asarray(std) > 1e-12, std, 1.0).astype("float32"))
+
+    def call(self, x):
+        return (x - self.mean[None, :, None, None]) / self.std[None, :, None, None]
+
+
 def _conv(x, filters, kernel, strides, name, noise: bool, seed: int):
     if noise:
         x = FeatureMapNoise(seed=seed, name=f"{name}_noise")(x)
@@ -103,7 +121,7 @@ def _graph(config: Config):
     features = keras.Input(FEATURES_SHAPE, name="features")
     inputs = [features]
     noise, seed = config.feature_noise, config.seed
-    x = features
+    x = CoefficientStandardization(name="input_norm")(features) if config.input_norm else features
     for i, filters in enumerate(config.formant_filters):
         kernel = (2, 1) if i == 4 else (3, 1)
         x = _conv(x, filters, kernel, (2, 1), f"formant{i + 1}", noise, seed + i)

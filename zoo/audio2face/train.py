@@ -227,6 +227,9 @@ def train(
             database = tf.Variable(init.astype(np.float32), name="emotion_database")
         normalizer = LossNormalizer(beta=config.norm_beta, epsilon=config.norm_epsilon,
                                     enabled=config.normalization == "running")
+        if config.input_norm:
+            stacked = np.concatenate(train_features)[..., 0]  # (frames, 32, 64)
+            model.get_layer("input_norm").set_statistics(stacked.mean(axis=(0, 2)), stacked.std(axis=(0, 2)))
         variables = list(model.trainable_variables) + ([database] if database is not None else [])
         optimizer.build(variables)
     epoch_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
