@@ -6,7 +6,7 @@
 
 Stages write into ``--out`` and are resumable: the corpus is reused when its manifest matches,
 training resumes from its last checkpoint, and a finished stage is not rerun (its outputs are
-kept in ``state.json``). Training stops after the epoch that crosses ``--budget-minutes``.
+kept in ``state.json``). Training stops before an epoch that would end past ``--budget-minutes``.
 The report (``report.md``, ``report.json``) compares the model with the mean pose of the
 training clips on held-out clips: MSE, per-channel Pearson r, mouth-channel metrics.
 """

@@ -162,8 +162,8 @@ def train(
         workdir: checkpoints, TensorBoard logs, the feature cache and the final ``model/``.
         val_clips: clip names held out for validation (default: ``val_fraction`` of the clips,
             at least one, chosen with the seed).
-        max_minutes: stop after the epoch that crosses this wall-clock budget (the checkpoint
-            of that epoch is kept; the model is written as trained so far).
+        max_minutes: wall-clock budget: training stops when the next epoch, if it took as long as
+            the last one, would end past it (the model is written as trained so far).
         strategy: a ``tf.distribute`` strategy (default: the default strategy).
     """
     import keras
@@ -308,7 +308,9 @@ def train(
         log.info("epoch %d/%d: loss %.4g, val MSE %.4g (mean pose %.4g), mouth r %.3f, %.0f rows/s", epoch + 1,
                  config.epochs, record["train_loss"], record["val_mse"], record["val_mse_mean_pose"],
                  record["val_mouth_r"], record["rows_per_second"])
-        if max_minutes is not None and (time.perf_counter() - started) / 60 >= max_minutes:
+        # stop when the next epoch (as long as this one) would end past the budget
+        elapsed = time.perf_counter() - started
+        if max_minutes is not None and elapsed + (time.perf_counter() - t0) > 60 * max_minutes:
             stopped_early = epoch + 1 < config.epochs
             break
     writer.flush()
