@@ -78,7 +78,7 @@ def select_targets(clips: Sequence[Clip], names: Sequence[str]) -> list[Clip]:
     return out
 
 
-def thin_silent_frames(clip: Clip, features: np.ndarray):
+def thin_silent_frames(clip: Clip) -> np.ndarray:
     """FACEGOOD's ``drop_half_silent_frames``: every other all-zero target frame removed.
 
     Returns kept frame indices; pairs are still (t, t+1) of the kept sequence, as the original.
@@ -199,10 +199,12 @@ def train(
     train_features = [clip_features(c, config, cache) for c in train_clips]
     val_features = [clip_features(c, config, cache) for c in held_out]
     if config.drop_half_silent_frames:
-        kept = [thin_silent_frames(c, f) for c, f in zip(train_clips, train_features)]
+        kept = [thin_silent_frames(c) for c in train_clips]
         train_clips = [c.replace(targets=c.targets[k], audio=None, sample_rate=None) for c, k in zip(train_clips, kept)]
         train_features = [f[k] for f, k in zip(train_features, kept)]
     shift = int(round(config.time_shift_frames * feats.SAMPLE_RATE / feats.FPS))
+    if shift and config.drop_half_silent_frames:
+        raise ValueError("time_shift_frames needs contiguous audio; it cannot be combined with drop_half_silent_frames")
     if shift:
         table = FrameTable(train_clips, max_shift=shift)
         feature_tf = feats.FEATURES_TF[config.feature]
@@ -245,7 +247,7 @@ def train(
 
     @tf.function(reduce_retracing=True)
     def train_step(batch):
-        x = feature_tf(batch["audio"])[..., :] if shift else batch["features"]
+        x = feature_tf(batch["audio"]) if shift else batch["features"]
         y = batch["targets"]
         with tf.GradientTape() as tape:
             if database is not None:
