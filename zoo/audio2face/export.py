@@ -118,7 +118,7 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
 
         utterance = synthesize("The quick brown fox jumps over the lazy dog.", "female_warm")
         audio, sample_rate = utterance.audio, utterance.sample_rate
-    audio16k = Predictor._audio(audio, sample_rate)
+    audio16k = Predictor.audio16k(audio, sample_rate)
     config = predictor.config
     metadata = {
         "model": "audio2face", "preset": config.preset, "config": config.to_dict(),

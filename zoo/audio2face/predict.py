@@ -215,7 +215,7 @@ class Predictor:
     def predict(self, audio, sample_rate: int | None = None, *, emotion=None, clip: bool = False,
                 smooth: int = 1) -> Animation:
         """Animation of ``audio`` (a path, or an array at ``sample_rate``)."""
-        audio16k = self._audio(audio, sample_rate)
+        audio16k = self.audio16k(audio, sample_rate)
         n = feats.num_frames(len(audio16k))
         if n == 0:
             where = f"{audio}: " if isinstance(audio, (str, os.PathLike)) else ""
@@ -226,7 +226,8 @@ class Predictor:
         return anim.clipped() if clip else anim
 
     @staticmethod
-    def _audio(audio, sample_rate) -> np.ndarray:
+    def audio16k(audio, sample_rate: int | None = None) -> np.ndarray:
+        """16 kHz mono float32 of a path (any format soundfile reads) or an array at ``sample_rate``."""
         if isinstance(audio, (str, os.PathLike)):
             data, rate = load_audio(audio, allow_silence=True)
             return feats.prepare_audio(data, rate)
