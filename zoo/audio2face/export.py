@@ -82,8 +82,8 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     seconds = min(len(audio16k), 2 * feats.SAMPLE_RATE)
     raw = np.stack([audio16k[:seconds], audio16k[-seconds:]]).astype(np.float32)
     state = np.zeros((2, feats.WINDOW), np.float32)
-    state[0] = feats.clip_windows(audio16k, n)[n // 2]
-    state[1] = feats.clip_windows(audio16k, n)[n - 2]
+    windows = feats.clip_windows(audio16k, n)
+    state[0], state[1] = windows[n // 2], windows[n - 2]
     chunk = np.stack([audio16k[:533], audio16k[-533:]]).astype(np.float32)
     return {
         "serving_default": Endpoint(

@@ -10,6 +10,7 @@ read at run time. No TensorFlow import.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -150,10 +151,8 @@ def _arkit_names(names: Sequence[str]) -> dict[str, str]:
     """name -> canonical ARKit name, for the names that are ARKit-52 spellings."""
     found = {}
     for n in names:
-        try:
+        with contextlib.suppress(KeyError):  # not an ARKit spelling
             found[n] = canonical_name(n)
-        except KeyError:
-            pass
     return found
 
 

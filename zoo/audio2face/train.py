@@ -265,7 +265,9 @@ def train(
         raw = {k: tf.reduce_mean(v) for k, v in per_example.items()}
         return loss, raw
 
-    predict_fn = _batched_predictor(model, config)
+    from .predict import Predictor
+
+    validator = Predictor(model, config)  # batched inference; emotion vectors are passed in explicitly
     writer = tf.summary.create_file_writer(str(workdir / "tensorboard"))
     history_path = workdir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.is_file() and int(epoch_done.numpy()) else []
@@ -290,9 +292,10 @@ def train(
         seconds = time.perf_counter() - t0
         epoch_done.assign(epoch + 1)
         t_val = time.perf_counter()
-        emotion_val = _database_mean(database)
+        emotion_val = None if database is None else database.numpy().mean(axis=0)  # the inference default
         val = evaluate_predictions(
-            [predict_fn(f, emotion_val) for f in val_features], [c.targets for c in held_out],
+            [validator.run(f, _emotion_rows(emotion_val, len(f), config)) for f in val_features],
+            [c.targets for c in held_out],
             config.output_names, mean_pose)
         record = {"epoch": epoch + 1, "seconds": round(seconds, 2),
                   "val_seconds": round(time.perf_counter() - t_val, 2),
@@ -326,32 +329,16 @@ def train(
         "train_frames": table.num_frames, "output_names": list(config.output_names),
         "mean_pose": mean_pose.tolist(), "history": history,
         "val": history[-1] if history else None,
-        "sample_rate": feats.SAMPLE_RATE, "fps": feats.FPS, "window_seconds": 0.52, "lookahead_seconds": 0.26,
+        "sample_rate": feats.SAMPLE_RATE, "fps": feats.FPS, "window_seconds": feats.WINDOW / feats.SAMPLE_RATE,
+        "lookahead_seconds": feats.LOOKAHEAD / feats.SAMPLE_RATE,
         "feature": config.feature, "params": int(model.count_params()),
     }
     _write_model_dir(workdir / "model", model, config, summary, db)
     return summary
 
 
-def _database_mean(database) -> np.ndarray | None:
-    return None if database is None else database.numpy().mean(axis=0)
-
-
-def _batched_predictor(model, config: Config, batch_size: int = 512):
-    """features (N, 32, 64, 1) [, emotion (E,)] → (N, channels) float32, in inference mode."""
-    import tensorflow as tf
-
-    @tf.function(reduce_retracing=True)
-    def run(x, e):
-        return model([x, e], training=False) if config.has_emotion_input else model(x, training=False)
-
-    def predict(features: np.ndarray, emotion: np.ndarray | None = None) -> np.ndarray:
-        out = []
-        for i in range(0, len(features), batch_size):
-            x = features[i:i + batch_size]
-            e = np.broadcast_to(emotion, (len(x), config.emotion_dim)).astype(np.float32) \
-                if config.has_emotion_input else np.zeros((len(x), 0), np.float32)
-            out.append(run(tf.constant(x, tf.float32), tf.constant(e)).numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(config.output_names)), np.float32)
-
-    return predict
+def _emotion_rows(emotion: np.ndarray | None, rows: int, config: Config) -> np.ndarray:
+    """(rows, E) copies of ``emotion``, or (rows, 0) for presets without an emotion input."""
+    if emotion is None:
+        return np.zeros((rows, 0), np.float32)
+    return np.broadcast_to(emotion, (rows, config.emotion_dim)).astype(np.float32)
