@@ -8,11 +8,14 @@
         assets/metadata.json                   fps, sample rate, window ... + signatures, versions
         assets.extra/tf_serving_warmup_requests  TFRecord of PredictionLog (one per signature)
     dest/<name>-v<version>.tflite              the TFLite model of one signature
-    dest/<name>-v<version>.parity.json         max/mean |Δ| vs Keras for SavedModel and TFLite
+    dest/<name>-v<version>.int8.tflite         opt-in (``tflite_int8=True``): the same signature with
+                                               dynamic-range quantisation (int8 weights, float32 between ops)
+    dest/<name>-v<version>.parity.json         max/mean |Δ| vs Keras for SavedModel, TFLite [, int8 TFLite]
 
 Parity is measured on the caller's real inputs: every signature of the reloaded SavedModel
 and the TFLite signature (ai-edge-litert interpreter) against the eager Keras function.
-Any difference above ``tolerance`` raises ``ExportParityError``. Everything is built in a
+Any difference above ``tolerance`` (``int8_tolerance`` for the int8 TFLite, whose weights are
+rounded to 8 bits) raises ``ExportParityError``. Everything is built in a
 staging folder inside ``dest`` and renamed into place only after all checks pass, so a
 failure never leaves half an artifact.
 
@@ -72,7 +75,7 @@ class Endpoint:
 @dataclass
 class ParityCheck:
     signature: str
-    backend: str  # "saved_model" | "tflite"
+    backend: str  # "saved_model" | "tflite" | "tflite_int8"
     max_abs_diff: float
     mean_abs_diff: float
     tolerance: float
@@ -89,6 +92,7 @@ class ExportResult:
     tflite: Path | None
     parity_report: Path
     checks: list[ParityCheck] = field(default_factory=list)
+    tflite_int8: Path | None = None
 
 
 def keras_endpoint(model, parity_inputs, output_key: str = "outputs") -> Endpoint:
@@ -198,6 +202,8 @@ def export(
     tflite_model=None,
     tolerance: float = 1e-5,
     overwrite: bool = False,
+    tflite_int8: bool = False,
+    int8_tolerance: float = 0.02,
 ) -> ExportResult:
     """Export ``model`` as SavedModel (TF-Serving layout) and TFLite, with parity checks.
 
@@ -214,8 +220,14 @@ def export(
         version: the TF-Serving version folder (positive integer).
         tflite: also convert ``tflite_signature`` to TFLite.
         tflite_model: a batch-1 Keras model for ``from_keras_model`` conversion (RNN recipe).
-        tolerance: maximum allowed |Δ| for every parity check.
+        tolerance: maximum allowed |Δ| for every parity check but the int8 one.
         overwrite: replace an existing artifact of the same name and version.
+        tflite_int8: also convert ``tflite_signature`` with dynamic-range quantisation
+            (``tf.lite.Optimize.DEFAULT``, no representative data: int8 weights of tensors with
+            ≥ 1024 elements; tensors between ops stay float32, quantised on the fly inside the
+            int8 kernels) to ``<name>-v<version>.int8.tflite``.
+            Needs ``tflite``.
+        int8_tolerance: maximum allowed |Δ| of the int8 TFLite against Keras.
     """
     import keras
     import tensorflow as tf
@@ -226,6 +238,8 @@ def export(
         endpoints = {"serving_default": keras_endpoint(model, parity_inputs)}
     if "serving_default" not in endpoints:
         raise ExportError(f"endpoints {sorted(endpoints)} lack 'serving_default' (TF-Serving needs it)")
+    if tflite_int8 and not tflite:
+        raise ExportError("tflite_int8 needs tflite=True (the int8 model is a second conversion of the TFLite one)")
     if tflite and tflite_signature not in endpoints:
         raise ExportError(f"tflite_signature {tflite_signature!r} is not one of {sorted(endpoints)}")
     if not (isinstance(version, int) and version > 0):
@@ -248,8 +262,9 @@ def export(
     dest = Path(dest)
     final_sm = dest / name / str(version)
     final_tflite = dest / f"{name}-v{version}.tflite"
+    final_int8 = dest / f"{name}-v{version}.int8.tflite"
     final_report = dest / f"{name}-v{version}.parity.json"
-    targets = [final_report] + ([final_tflite] if tflite else []) + [final_sm]
+    targets = [final_report] + ([final_tflite] if tflite else []) + ([final_int8] if tflite_int8 else []) + [final_sm]
     existing = [p for p in targets if p.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{existing[0]} exists; pass overwrite=True to replace it")
@@ -284,37 +299,36 @@ def export(
         del loaded
 
         if tflite:
-            if tflite_model is not None:
-                converter = tf.lite.TFLiteConverter.from_keras_model(tflite_model)
-            else:
-                converter = tf.lite.TFLiteConverter.from_saved_model(str(sm_dir), signature_keys=[tflite_signature])
-            chatter = io.StringIO()  # from_keras_model prints Keras' export summary; keep it in the log
-            with contextlib.redirect_stdout(chatter):
-                tflite_bytes = converter.convert()
-            log.debug("TFLite converter output:\n%s", chatter.getvalue())
             ep = endpoints[tflite_signature]
             tfl_inputs = {k: np.asarray(v) for k, v in ep.parity_inputs.items()}
             if tflite_model is not None:  # from_keras_model names I/O after the Keras model
                 tfl_inputs = dict(zip([t.name.split(":")[0] for t in tflite_model.inputs], tfl_inputs.values()))
-            got = _run_tflite(tflite_bytes, tflite_signature if tflite_model is None else "serving_default", tfl_inputs)
             ref = references[tflite_signature]
-            if tflite_model is not None and len(ref) == 1 and len(got) == 1:
-                got = {next(iter(ref)): next(iter(got.values()))}
-            checks.append(_compare(tflite_signature, "tflite", ref, got, tolerance))
-            (staging / "model.tflite").write_bytes(tflite_bytes)
+            conversions = [("tflite", False, tolerance, "model.tflite")]
+            if tflite_int8:
+                conversions.append(("tflite_int8", True, int8_tolerance, "model.int8.tflite"))
+            for backend, quantised, tol, file in conversions:
+                tflite_bytes = _convert_tflite(sm_dir, tflite_signature, tflite_model, quantised)
+                got = _run_tflite(tflite_bytes, tflite_signature if tflite_model is None else "serving_default",
+                                  tfl_inputs)
+                if tflite_model is not None and len(ref) == 1 and len(got) == 1:
+                    got = {next(iter(ref)): next(iter(got.values()))}
+                checks.append(_compare(tflite_signature, backend, ref, got, tol))
+                (staging / file).write_bytes(tflite_bytes)
 
         report = {
             "name": name, "version": version, "tolerance": tolerance,
+            "int8_tolerance": int8_tolerance if tflite_int8 else None,
             "passed": all(c.passed for c in checks),
             "checks": [dict(asdict(c), passed=c.passed) for c in checks],
         }
         (staging / "parity.json").write_text(json.dumps(report, indent=1))
         failed = [c for c in checks if not c.passed]
         if failed:
-            worst = max(failed, key=lambda c: c.max_abs_diff)
+            worst = max(failed, key=lambda c: c.max_abs_diff / c.tolerance if c.tolerance > 0 else np.inf)
             raise ExportParityError(
                 f"{name} v{version}: {worst.backend} signature {worst.signature!r} differs from Keras by "
-                f"max {worst.max_abs_diff:.3g} (mean {worst.mean_abs_diff:.3g}) > tolerance {tolerance:g}; "
+                f"max {worst.max_abs_diff:.3g} (mean {worst.mean_abs_diff:.3g}) > tolerance {worst.tolerance:g}; "
                 "nothing was written")
 
         full_meta = {
@@ -322,6 +336,7 @@ def export(
             "name": name, "version": version, "output_names": list(output_names),
             "signatures": signature_specs,
             "tflite_signature": tflite_signature if tflite else None,
+            "tflite_int8": bool(tflite_int8),
             "zoo_version": __version__, "tensorflow_version": tf.__version__,
             "keras_version": keras.__version__,
             "exported_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -337,14 +352,34 @@ def export(
         _move_into_place(staging, [
             (staging / "parity.json", final_report),
             *([(staging / "model.tflite", final_tflite)] if tflite else []),
+            *([(staging / "model.int8.tflite", final_int8)] if tflite_int8 else []),
             (sm_dir, final_sm),
         ])
         for c in checks:
             log.info("%s v%d %s %s: max |Δ| %.3g, mean %.3g", name, version, c.backend, c.signature,
                      c.max_abs_diff, c.mean_abs_diff)
-        return ExportResult(final_sm, final_tflite if tflite else None, final_report, checks)
+        return ExportResult(final_sm, final_tflite if tflite else None, final_report, checks,
+                            final_int8 if tflite_int8 else None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _convert_tflite(sm_dir: Path, signature: str, tflite_model, quantised: bool) -> bytes:
+    """TFLite bytes of ``signature`` of the SavedModel, or of ``tflite_model`` (``from_keras_model``);
+    ``quantised``: dynamic-range quantisation (``tf.lite.Optimize.DEFAULT`` without representative data)."""
+    import tensorflow as tf
+
+    if tflite_model is not None:
+        converter = tf.lite.TFLiteConverter.from_keras_model(tflite_model)
+    else:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(sm_dir), signature_keys=[signature])
+    if quantised:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    chatter = io.StringIO()  # from_keras_model prints Keras' export summary; keep it in the log
+    with contextlib.redirect_stdout(chatter):
+        tflite_bytes = converter.convert()
+    log.debug("TFLite converter output:\n%s", chatter.getvalue())
+    return tflite_bytes
 
 
 def _move_into_place(staging: Path, moves: list[tuple[Path, Path]]) -> None:

@@ -15,7 +15,7 @@ from zoo.datasets import load_audio
 def exported(tiny_model, synthetic_facegood, tmp_path_factory):
     wav = sorted((synthetic_facegood / "wav").glob("*.wav"))[1]
     dest = tmp_path_factory.mktemp("a2f_export")
-    result = export_model(tiny_model[0], dest, audio=wav)
+    result = export_model(tiny_model[0], dest, audio=wav, int8=True)
     return result, wav
 
 
@@ -32,7 +32,12 @@ def test_layout_and_parity_report(exported):
     backends = {(c["backend"], c["signature"]) for c in report["checks"]}
     assert ("tflite", "serving_default") in backends and ("saved_model", "stream_step") in backends
     for check in report["checks"]:
-        assert check["max_abs_diff"] <= 1e-4, check
+        if check["backend"] != "tflite_int8":
+            assert check["max_abs_diff"] <= 1e-4, check
+    int8 = [c for c in report["checks"] if c["backend"] == "tflite_int8"]
+    assert len(int8) == 1 and int8[0]["signature"] == "serving_default" and int8[0]["tolerance"] == 0.02
+    assert 0 < int8[0]["max_abs_diff"] <= 0.02  # quantised (the output layer has ≥ 1024 weights), within bounds
+    assert result.tflite_int8 == sm.parent.parent / "audio2face-v1.int8.tflite" and meta["tflite_int8"] is True
 
 
 def test_savedmodel_audio_signature_matches_numpy_pipeline(exported, tiny_model):
@@ -82,6 +87,24 @@ def test_tflite_interpreter_matches_keras(exported, tiny_model):
     runner = Interpreter(model_path=str(result.tflite)).get_signature_runner("serving_default")
     got = runner(features=x, emotion=e)["blendshapes"]
     np.testing.assert_allclose(got, predictor.run(x, e), atol=1e-5)
+
+
+def test_cli_export_int8_writes_and_prints_the_int8_check(tiny_model, tmp_path, capsys):
+    from zoo.cli import main
+
+    dest = tmp_path / "a"
+    assert main(["audio2face", "export", "--model", str(tiny_model[0]), "--dest", str(dest), "--int8",
+                 "--int8-tolerance", "0.03"]) == 0
+    out = capsys.readouterr().out
+    assert "tflite_int8  serving_default" in out and "(tolerance 0.03)" in out
+    assert f"TFLite int8: {dest / 'audio2face-v1.int8.tflite'}" in out
+    checks = json.loads((dest / "audio2face-v1.parity.json").read_text())["checks"]
+    assert [c["tolerance"] for c in checks if c["backend"] == "tflite_int8"] == [0.03]
+    # the int8 model is a second conversion of the TFLite one: without TFLite it is refused up front
+    assert main(["audio2face", "export", "--model", str(tiny_model[0]), "--dest", str(tmp_path / "b"), "--int8",
+                 "--no-tflite"]) == 2
+    assert "tflite_int8 needs tflite" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
 
 
 def test_wrong_input_shape_is_a_clear_error(exported):

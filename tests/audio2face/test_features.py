@@ -393,3 +393,49 @@ def test_tf_lpc_in_graph_mode_and_tflite(tmp_path):
     lite = interpreter.get_tensor(out["index"])
     assert lite.shape == (4, 32, 64, 1)
     assert np.abs(lite - ref).max() <= 5e-6
+
+
+# ------------------------------------------------------------------------------------------------ clip paths
+@pytest.mark.parametrize("frames", [1, 5, 6, 7, 13, 40])
+def test_frame_features_equal_the_per_window_features_bit_for_bit(frames):
+    audio = speech_like(3, seed=6).reshape(-1)[:frames * 16000 // 30 + 77]
+    n = F.num_frames(len(audio))
+    assert n == frames
+    assert np.array_equal(F.frame_features(audio), F.lpc_facegood(F.clip_windows(audio)))
+    # more frames than the audio holds: windows past the end are zero-padded on both paths
+    assert np.array_equal(F.frame_features(audio, n + 8, "autocorr_paper"), F.autocorr_paper(F.clip_windows(audio, n + 8)))
+
+
+def test_frame_features_computes_each_distinct_subframe_once(monkeypatch):
+    calls = []
+    original = F._PER_SUBFRAME["lpc_facegood"]
+    monkeypatch.setitem(F._PER_SUBFRAME, "lpc_facegood", lambda sub: calls.append(len(sub)) or original(sub))
+    audio = speech_like(3, seed=7).reshape(-1)
+    n = F.num_frames(len(audio))
+    F.frame_features(audio)
+    # 6 phases, each 25 subframes per period of 6 frames plus the 39 that finish the last window
+    periods = [len(range(p, n, F.PERIOD_FRAMES)) for p in range(F.PERIOD_FRAMES)]
+    assert sum(calls) == sum(F.PERIOD_HOPS * (q - 1) + F.SUBFRAMES for q in periods)
+    assert sum(calls) < n * F.SUBFRAMES / 2  # 2.1× fewer here; 384 / 150 = 2.56× for long clips
+
+
+def test_frame_features_rejects_bad_audio():
+    with pytest.raises(ValueError, match="mono"):
+        F.frame_features(np.zeros((100, 2)))
+    with pytest.raises(ValueError, match="non-finite"):
+        F.frame_features(np.full(16000, np.nan))
+    with pytest.raises(ValueError, match="unknown feature"):
+        F.frame_features(np.zeros(16000), feature="mfcc")
+
+
+def test_tf_frame_features_match_numpy_for_a_batch_of_clips():
+    audio = speech_like(2, seed=8).reshape(-1)[:25 * 16000 // 30 + 5]
+    batch = np.stack([audio, audio[::-1] * 0.5])
+    got = F.frame_features_tf(batch).numpy()
+    assert got.shape == (2, 25, 32, 64, 1) and got.dtype == np.float32
+    for row, clip in zip(got, batch):
+        assert np.abs(row - F.frame_features(clip)).max() <= 2e-6
+    paper = F.frame_features_tf(batch[:1], "autocorr_paper").numpy()[0]
+    ref = F.frame_features(batch[0], feature="autocorr_paper")
+    assert np.abs(paper - ref).max() <= 1e-6 * np.abs(ref).max()
+    assert F.frame_features_tf(np.zeros((1, 100), np.float32)).shape == (1, 0, 32, 64, 1)

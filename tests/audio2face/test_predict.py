@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+import zoo
 from zoo.audio2face import Animation, Predictor
 from zoo.audio2face import features as feats
 from zoo.datasets import ARKIT_52, load_audio
@@ -170,3 +171,97 @@ def test_cli_predict_sends_udp_frames(tiny_model, speech, tmp_path):
     jaw = json.loads((tmp_path / "o.json").read_text())["names"].index("jawOpen")
     expected = np.clip([f[jaw] for f in frames], 0, 1)
     np.testing.assert_allclose([decode_frame(g)[ARKIT_52.index("jawOpen")] for g in got], expected, atol=1e-5)
+
+
+# -- the TFLite engine ------------------------------------------------------------------------
+REAL_PRESET = zoo.PRETRAINED / "audio2face" / "facegood_real"
+
+
+def _export_serving(predictor, audio16k, dest, name, **kwargs):
+    """``ExportResult`` of ``predictor``'s ``serving_default`` signature alone (SavedModel + TFLite)."""
+    from zoo.audio2face.export import endpoints
+    from zoo.export import export
+
+    ep = endpoints(predictor, audio16k)["serving_default"]
+    return export(predictor.model, dest, name=name, output_names=list(predictor.names), metadata={},
+                  endpoints={"serving_default": ep}, tolerance=1e-4, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny_tflite(predictor, speech, tmp_path_factory):
+    return _export_serving(predictor, speech[1], tmp_path_factory.mktemp("a2f_tflite"), "tiny").tflite
+
+
+@pytest.fixture(scope="module")
+def real_preset_tflite(speech, tmp_path_factory):
+    """(Keras predictor, ExportResult with float and int8 TFLite) of the committed facegood_real preset."""
+    keras_predictor = Predictor.load(REAL_PRESET)
+    result = _export_serving(keras_predictor, speech[1], tmp_path_factory.mktemp("a2f_real_tflite"), "real",
+                             tflite_int8=True)
+    return keras_predictor, result
+
+
+def test_tflite_engine_equals_keras_with_emotion_and_any_batch(tiny_model, predictor, tiny_tflite, speech):
+    wav, audio, _ = speech
+    lite = Predictor.load(tiny_model[0], tflite=tiny_tflite)
+    assert lite.tflite == tiny_tflite and lite.names == predictor.names
+    for emotion in (None, 2):
+        ref = predictor.predict(wav, emotion=emotion).values
+        np.testing.assert_allclose(lite.predict(wav, emotion=emotion).values, ref, atol=1e-4)
+    # batches of 7 (the last one shorter): the signature runner resizes its inputs per call
+    small = Predictor.load(tiny_model[0], tflite=tiny_tflite, batch_size=7)
+    ref = predictor.predict(audio[:16000], 16000).values
+    assert len(ref) % 7 != 0
+    np.testing.assert_allclose(small.predict(audio[:16000], 16000).values, ref, atol=1e-4)
+    streamer = small.streamer()  # streaming goes through the same engine, in small ragged batches
+    got = [v for start in range(0, 16000, 1000) for _, v in streamer.push(audio[start:start + 1000])]
+    got += [v for _, v in streamer.finish()]
+    np.testing.assert_allclose(np.stack(got), ref, atol=1e-4)
+
+
+def test_int8_tflite_of_the_real_preset_tracks_keras(real_preset_tflite, speech):
+    keras_predictor, result = real_preset_tflite
+    int8_check = [c for c in result.checks if c.backend == "tflite_int8"][0]
+    assert 0 < int8_check.max_abs_diff <= int8_check.tolerance == 0.02
+    wav = sorted(speech[0].parent.glob("*.wav"))[2]  # another utterance than the parity audio
+    ref = keras_predictor.predict(wav).values
+    fp32 = Predictor.load(REAL_PRESET, tflite=result.tflite).predict(wav).values
+    int8 = Predictor.load(REAL_PRESET, tflite=result.tflite_int8).predict(wav).values
+    np.testing.assert_allclose(fp32, ref, atol=1e-4)
+    assert 0 < np.abs(int8 - ref).max() <= 0.02
+    moving = ref.std(axis=0) > 1e-3
+    assert moving.sum() >= 20
+    r = [np.corrcoef(int8[:, k], ref[:, k])[0, 1] for k in np.flatnonzero(moving)]
+    assert min(r) > 0.99, dict(zip(np.array(keras_predictor.names)[moving], np.round(r, 4)))
+
+
+def test_tflite_of_another_model_or_not_tflite_is_refused(tiny_model, predictor, speech, real_preset_tflite,
+                                                           tmp_path):
+    from zoo.audio2face import preset
+    from zoo.audio2face.model import Audio2Face
+
+    config = preset("tiny", output_names=("jawOpen", "mouthClose", "mouthFunnel"))
+    other = _export_serving(Predictor(Audio2Face(config), config), speech[1], tmp_path, "other").tflite
+    with pytest.raises(ValueError, match=f"{other}.*outputs 3 blendshapes, the model has {len(predictor.names)}"):
+        Predictor.load(tiny_model[0], tflite=other)
+    real = real_preset_tflite[1].tflite  # no emotion input: the inputs differ
+    with pytest.raises(ValueError, match=f"{real}.*takes inputs .*'features'.*needs .*'emotion'"):
+        Predictor.load(tiny_model[0], tflite=real)
+    corrupt = tmp_path / "corrupt.tflite"
+    corrupt.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(ValueError, match=f"{corrupt}: not a loadable TFLite model"):
+        Predictor.load(tiny_model[0], tflite=corrupt)
+    with pytest.raises(ValueError, match="missing.tflite: TFLite file not found"):
+        Predictor.load(tiny_model[0], tflite=tmp_path / "missing.tflite")
+
+
+def test_cli_predict_through_tflite(tiny_model, tiny_tflite, speech, tmp_path):
+    from zoo.cli import main
+
+    out = tmp_path / "lite.json"
+    assert main(["audio2face", "predict", "--model", str(tiny_model[0]), "--audio", str(speech[0]),
+                 "--out", str(out), "--tflite", str(tiny_tflite)]) == 0
+    ref = Predictor.load(tiny_model[0]).predict(speech[0]).values
+    np.testing.assert_allclose(Animation.read(out).values, ref, atol=1e-4)
+    assert main(["audio2face", "predict", "--model", str(tiny_model[0]), "--audio", str(speech[0]),
+                 "--out", str(out), "--tflite", str(tmp_path / "none.tflite")]) == 2

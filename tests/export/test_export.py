@@ -60,6 +60,8 @@ def test_conv1d_round_trip(tmp_path, conv_model, real_inputs):
                     metadata={"fps": 30, "sample_rate": 16000, "window_s": 0.52}, parity_inputs=x)
     sm, meta, report = _assert_layout(tmp_path, "tiny_conv")
     assert meta["fps"] == 30 and meta["output_names"] == NAMES
+    assert meta["tflite_int8"] is False and result.tflite_int8 is None
+    assert not (tmp_path / "tiny_conv-v1.int8.tflite").exists()
     assert meta["signatures"]["serving_default"]["inputs"]["lpc"]["shape"] == [None, 24, 8]
     for check in result.checks:
         assert check.max_abs_diff <= 1e-5 and check.examples == 12
@@ -146,6 +148,49 @@ def test_parity_failure_writes_nothing(tmp_path, real_inputs):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def _wide_conv():
+    """A Conv1D model whose first kernel (5 · 8 · 48 = 1920 weights) is large enough to be quantised."""
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((24, 8), name="lpc")
+    x = keras.layers.Conv1D(48, 5, strides=2, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+def test_int8_tflite_is_quantised_and_within_its_tolerance(tmp_path, real_inputs):
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = _wide_conv()
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 120, 10)])
+    result = export(model, tmp_path, name="q", output_names=NAMES, metadata={}, parity_inputs=x,
+                    tflite_int8=True, int8_tolerance=0.05)
+    assert result.tflite_int8 == tmp_path / "q-v1.int8.tflite"
+    assert result.tflite_int8.stat().st_size < result.tflite.stat().st_size  # 1 byte per weight instead of 4
+    report = json.loads(result.parity_report.read_text())
+    checks = {c["backend"]: c for c in report["checks"]}
+    int8 = checks["tflite_int8"]
+    assert report["passed"] and int8["passed"] and int8["tolerance"] == 0.05 and int8["examples"] == 12
+    assert 0 < int8["max_abs_diff"] <= 0.05  # really quantised: not bit-equal to the float model
+    assert checks["tflite"]["max_abs_diff"] <= 1e-5 < int8["max_abs_diff"]
+    meta = json.loads((result.saved_model / "assets" / "metadata.json").read_text())
+    assert meta["tflite_int8"] is True
+
+    # the written file, run again, gives the recorded difference
+    ref = model(x).numpy()
+    got = Interpreter(model_path=str(result.tflite_int8)).get_signature_runner("serving_default")(lpc=x)["outputs"]
+    assert np.abs(got - ref).max() == pytest.approx(int8["max_abs_diff"], rel=1e-6)
+    with pytest.raises(FileExistsError):
+        export(model, tmp_path, name="q", output_names=NAMES, metadata={}, parity_inputs=x, tflite_int8=True)
+
+
+def test_int8_parity_failure_names_its_own_tolerance_and_writes_nothing(tmp_path, real_inputs):
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
+    with pytest.raises(ExportParityError, match=r"tflite_int8 signature 'serving_default' .* > tolerance 1e-09;"):
+        export(_wide_conv(), tmp_path / "out", name="q", output_names=NAMES, metadata={}, parity_inputs=x,
+               tflite_int8=True, int8_tolerance=1e-9)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_existing_artifact_is_kept_unless_overwrite(tmp_path, conv_model, real_inputs):
     x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
     export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 1}, parity_inputs=x, tflite=False)
@@ -163,6 +208,7 @@ def test_existing_artifact_is_kept_unless_overwrite(tmp_path, conv_model, real_i
     (dict(), "parity_inputs"),
     (dict(parity_inputs=np.zeros((2, 24, 8), np.float32), version=0), "version"),
     (dict(parity_inputs=np.zeros((2, 24, 8), np.float32), metadata={"f": object()}), "JSON"),
+    (dict(parity_inputs=np.zeros((2, 24, 8), np.float32), tflite=False, tflite_int8=True), "tflite_int8 needs"),
 ])
 def test_bad_export_arguments(tmp_path, conv_model, kwargs, message):
     args = dict(name="m", output_names=NAMES, metadata={})

@@ -37,6 +37,8 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="a model directory (WORKDIR/model or pretrained/audio2face/...)")
     p.add_argument("--audio", required=True, help="audio file (wav, flac, ogg)")
     p.add_argument("--out", required=True, help="output .csv, .npy (structured, one field per name) or .json")
+    p.add_argument("--tflite", metavar="FILE", help="run the network through this .tflite file written by export "
+                                                  "(float or --int8) instead of Keras")
     p.add_argument("--arkit", action="store_true", help="write ARKit-52 names (mapped by name)")
     p.add_argument("--clip", action="store_true", help="clip the weights to [0, 1]")
     p.add_argument("--smooth", type=int, default=1, help="centred moving average over N frames (odd; default 1)")
@@ -63,6 +65,10 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     x.add_argument("--name", default="audio2face")
     x.add_argument("--version", type=int, default=1)
     x.add_argument("--no-tflite", action="store_true")
+    x.add_argument("--int8", action="store_true",
+                   help="also write NAME-vVERSION.int8.tflite (dynamic-range quantisation: int8 weights)")
+    x.add_argument("--int8-tolerance", type=float, default=0.02,
+                   help="max |Δ| of the int8 TFLite vs Keras on the parity inputs (default 0.02)")
     x.add_argument("--overwrite", action="store_true")
 
 
@@ -102,7 +108,7 @@ def run(args) -> int:
     if args.action == "predict":
         from .predict import Predictor
 
-        predictor = Predictor.load(args.model)
+        predictor = Predictor.load(args.model, tflite=args.tflite)
         anim = predictor.predict(args.audio, emotion=_emotion(args), clip=args.clip, smooth=args.smooth)
         if args.arkit:
             anim = anim.to_arkit()
@@ -142,10 +148,15 @@ def run(args) -> int:
         from .export import export_model
 
         result = export_model(args.model, args.dest, audio=args.audio, name=args.name, version=args.version,
-                              tflite=not args.no_tflite, overwrite=args.overwrite)
+                              tflite=not args.no_tflite, overwrite=args.overwrite, int8=args.int8,
+                              int8_tolerance=args.int8_tolerance)
         for check in result.checks:
-            print(f"{check.backend:12s} {check.signature:16s} max |Δ| {check.max_abs_diff:.3g}")
-        print(f"SavedModel: {result.saved_model}\nTFLite: {result.tflite}\nparity: {result.parity_report}")
+            print(f"{check.backend:12s} {check.signature:16s} max |Δ| {check.max_abs_diff:.3g} "
+                  f"(tolerance {check.tolerance:g})")
+        print(f"SavedModel: {result.saved_model}\nTFLite: {result.tflite}")
+        if result.tflite_int8 is not None:
+            print(f"TFLite int8: {result.tflite_int8}")
+        print(f"parity: {result.parity_report}")
         return 0
     print("zoo audio2face: choose an action: train, predict, evaluate, export", file=sys.stderr)
     return 2

@@ -1,10 +1,11 @@
 """The serving module of Audio2Face: three signatures exported through ``zoo.export``.
 
 * ``serving_default``: ``features`` (B, 32, 64, 1) float32 [+ ``emotion`` (B, E)] →
-  ``blendshapes`` (B, N). Batch-dynamic; this is the signature converted to TFLite.
+  ``blendshapes`` (B, N). Batch-dynamic; this is the signature converted to TFLite (and, with
+  ``int8=True``, to a dynamic-range int8 TFLite: ``Predictor.load(model_dir, tflite=...)`` runs either).
 * ``audio``: ``audio`` (B, S) float32 mono 16 kHz in [-1, 1] [+ ``emotion`` (B, E)] →
   ``blendshapes`` (B, F, N) with F = floor(S · 30 / 16000): the features are computed inside the
-  graph (``features.FEATURES_TF``, float32).
+  graph (``features.frame_features_tf``: each distinct subframe once, float64 LPC).
 * ``stream_step``: ``state`` (B, 8320) the last 8320 samples (start from zeros), ``chunk`` (B, C)
   the next samples [+ ``emotion``] → ``state`` (the last 8320 samples after the chunk) and
   ``blendshapes`` (B, N) of the window that ends with the chunk. Feeding 4160 samples first and then
@@ -22,18 +23,6 @@ from . import features as feats
 from .predict import Predictor
 
 
-def _audio_windows_tf(audio):
-    """(B, S) → (B, F, 8320) windows centred on the frame anchors, zero-padded by 260 ms each side."""
-    import tensorflow as tf
-
-    samples = tf.shape(audio, out_type=tf.int64)[1]
-    frames = samples * feats.FPS // feats.SAMPLE_RATE
-    padded = tf.pad(audio, [[0, 0], [feats.WINDOW - feats.LOOKAHEAD, feats.LOOKAHEAD + feats.SAMPLE_RATE // feats.FPS]])
-    starts = tf.range(frames, dtype=tf.int64) * feats.SAMPLE_RATE // feats.FPS
-    index = starts[:, None] + tf.range(feats.WINDOW, dtype=tf.int64)[None, :]
-    return tf.gather(padded, index, axis=1)
-
-
 def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | None = None, batch: int = 64):
     """``zoo.export.Endpoint``s of the three signatures, with parity inputs cut from ``audio16k``."""
     import tensorflow as tf
@@ -41,7 +30,7 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     from zoo.export import Endpoint
 
     config, model = predictor.config, predictor.model
-    feature_tf = feats.FEATURES_TF[config.feature]
+    window_features = feats.FEATURES_TF[config.feature]
     dim = config.emotion_dim
     with_emotion = config.has_emotion_input
     n = feats.num_frames(len(audio16k))
@@ -65,9 +54,9 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
         return {"blendshapes": net(features, emotion)}
 
     def from_audio(audio, emotion=None):
-        windows = _audio_windows_tf(audio)
-        shape = tf.shape(windows)
-        flat = feature_tf(tf.reshape(windows, [-1, feats.WINDOW]))
+        features = feats.frame_features_tf(audio, config.feature)  # (B, F, 32, 64, 1)
+        shape = tf.shape(features)
+        flat = tf.reshape(features, [-1, *feats.FEATURE_SHAPE])
         e = None
         if with_emotion:
             e = tf.reshape(tf.repeat(emotion[:, None, :], shape[1], axis=1), [-1, dim])
@@ -77,7 +66,7 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     def stream_step(state, chunk, emotion=None):
         joined = tf.concat([state, chunk], axis=1)
         window = joined[:, -feats.WINDOW:]
-        return {"state": window, "blendshapes": net(feature_tf(window), emotion)}
+        return {"state": window, "blendshapes": net(window_features(window), emotion)}
 
     seconds = min(len(audio16k), 2 * feats.SAMPLE_RATE)
     raw = np.stack([audio16k[:seconds], audio16k[-seconds:]]).astype(np.float32)
@@ -102,12 +91,14 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
 
 def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio=None, sample_rate: int | None = None,
                  name: str = "audio2face", version: int = 1, tflite: bool = True, overwrite: bool = False,
-                 tolerance: float = 1e-4):
+                 tolerance: float = 1e-4, int8: bool = False, int8_tolerance: float = 0.02):
     """Export a trained model directory to ``dest`` (SavedModel in TF-Serving layout + TFLite).
 
     ``audio`` (a path, or an array at ``sample_rate``) provides the real parity inputs; by default
     a sentence of the synthetic corpus' speech. ``tolerance`` bounds every parity check (max |Δ|
     of the blendshape weights; the TF feature ops run in float32 on the same graph on both sides).
+    ``int8``: also write ``<name>-v<version>.int8.tflite`` (dynamic-range quantisation of
+    ``serving_default``: int8 weights, float32 between ops), held to max |Δ| ≤ ``int8_tolerance``.
     Returns ``zoo.export.ExportResult``.
     """
     from zoo.export import export
@@ -132,4 +123,5 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
         metadata["emotion_default"] = predictor.database.mean(axis=0).round(7).tolist()
     return export(predictor.model, Path(dest), name=name, output_names=list(predictor.names), metadata=metadata,
                   endpoints=endpoints(predictor, audio16k), version=version, tflite=tflite,
-                  tflite_signature="serving_default", tolerance=tolerance, overwrite=overwrite)
+                  tflite_signature="serving_default", tolerance=tolerance, overwrite=overwrite,
+                  tflite_int8=int8, int8_tolerance=int8_tolerance)

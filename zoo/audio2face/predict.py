@@ -13,6 +13,9 @@ keyframes ``[(seconds, vector_or_index), ...]`` linearly interpolated over time.
 
 ``Streamer`` takes audio chunks of any size and yields frames as soon as their window is
 complete: a frame at time t needs audio up to t + 260 ms (the algorithmic lookahead).
+
+``Predictor.load(model_dir, tflite="exports/audio2face-v1.int8.tflite")`` runs the network through
+a TFLite file written by ``export`` (float32, or dynamic-range int8 weights) instead of Keras.
 """
 from __future__ import annotations
 
@@ -122,24 +125,70 @@ class Animation:
         raise ValueError(f"{path}: unknown format {suffix!r}")
 
 
+TFLITE_SIGNATURE = "serving_default"
+
+
+def _tflite_runner(path: Path, config: Config):
+    """The ``serving_default`` signature runner of a TFLite file written by ``export`` for ``config``:
+    ``features`` (B, 32, 64, 1) [+ ``emotion`` (B, E)] → ``blendshapes`` (B, N), N = len(output_names).
+    Anything else is one ValueError naming the file and the cause."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not path.is_file():
+        raise ValueError(f"{path}: TFLite file not found")
+    try:
+        interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(f"{path}: not a loadable TFLite model ({exc})") from None
+    signatures = interpreter.get_signature_list()
+    if TFLITE_SIGNATURE not in signatures:
+        raise ValueError(f"{path}: no {TFLITE_SIGNATURE!r} signature (it has {sorted(signatures)}); "
+                         "export the model with zoo.audio2face.export_model")
+    runner = interpreter.get_signature_runner(TFLITE_SIGNATURE)
+    inputs, outputs = runner.get_input_details(), runner.get_output_details()
+    want = {"features": (*feats.FEATURE_SHAPE,)}
+    if config.has_emotion_input:
+        want["emotion"] = (config.emotion_dim,)
+    got = {k: tuple(int(d) for d in v["shape_signature"][1:]) for k, v in inputs.items()}
+    if got != want:
+        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} takes inputs {got} per example; the {config.preset!r} "
+                         f"model needs {want} (a TFLite file of another model?)")
+    if "blendshapes" not in outputs:
+        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} outputs {sorted(outputs)}, not 'blendshapes'")
+    width, n = int(outputs["blendshapes"]["shape_signature"][-1]), len(config.output_names)
+    if width != n:
+        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} outputs {width} blendshapes, the model has {n} channels "
+                         "(a TFLite file of another model?)")
+    return runner
+
+
 class Predictor:
-    """A trained model with its channel names, emotion database and batched inference."""
+    """A trained model with its channel names, emotion database and batched inference.
+
+    ``tflite``: a .tflite file written by ``export`` for this model (``<name>-v<version>.tflite``
+    or ``.int8.tflite``); ``run`` then calls its ``serving_default`` signature with the
+    ai-edge-litert interpreter (XNNPACK, ``os.cpu_count()`` threads) in batches of ``batch_size``
+    instead of the Keras model. Features, emotion control and streaming are unchanged.
+    """
 
     def __init__(self, model, config: Config, database: np.ndarray | None = None, metadata: dict | None = None,
-                 batch_size: int = 512):
+                 batch_size: int = 512, tflite: str | os.PathLike | None = None):
         import tensorflow as tf
 
         self.model, self.config, self.database = model, config, database
         self.metadata = metadata or {}
         self.names = tuple(config.output_names)
         self.batch_size = batch_size
+        self.tflite = None if tflite is None else Path(tflite)
+        self._tflite = None if tflite is None else _tflite_runner(self.tflite, config)
         self._run = tf.function(
             lambda x, e: model([x, e], training=False) if config.has_emotion_input else model(x, training=False),
             reduce_retracing=True)
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike, **kwargs) -> Predictor:
-        """Load ``model_dir`` (config.json + model.weights.h5 [+ emotion_database.npy])."""
+    def load(cls, model_dir: str | os.PathLike, tflite: str | os.PathLike | None = None, **kwargs) -> Predictor:
+        """Load ``model_dir`` (config.json + model.weights.h5 [+ emotion_database.npy]); ``tflite``: run
+        the network through that TFLite file of the model instead of Keras (see the class docstring)."""
         from .model import Audio2Face
 
         model_dir = Path(model_dir)
@@ -155,7 +204,7 @@ class Predictor:
             database = np.load(db_path, allow_pickle=False) if db_path.is_file() else None
         meta_path = model_dir / "metadata.json"
         metadata = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        return cls(model, config, database, metadata, **kwargs)
+        return cls(model, config, database, metadata, tflite=tflite, **kwargs)
 
     # -- emotion control -------------------------------------------------------------------
     def emotion_vectors(self, emotion, n_frames: int) -> np.ndarray:
@@ -205,11 +254,25 @@ class Predictor:
         return feats.FEATURES[self.config.feature](windows).astype(np.float32)
 
     def run(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
-        """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches."""
+        """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches (Keras or TFLite)."""
         import tensorflow as tf
 
+        if self._tflite is not None:
+            return self._run_tflite(features, emotion)
         out = [self._run(tf.constant(features[i:i + self.batch_size]), tf.constant(emotion[i:i + self.batch_size]))
                .numpy() for i in range(0, len(features), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
+
+    def _run_tflite(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
+        """``run`` through the TFLite signature; the runner resizes its inputs to each batch."""
+        features = np.asarray(features, np.float32)
+        emotion = np.asarray(emotion, np.float32)
+        out = []
+        for i in range(0, len(features), self.batch_size):
+            inputs = {"features": np.ascontiguousarray(features[i:i + self.batch_size])}
+            if self.config.has_emotion_input:
+                inputs["emotion"] = np.ascontiguousarray(emotion[i:i + self.batch_size])
+            out.append(self._tflite(**inputs)["blendshapes"])
         return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
 
     def predict(self, audio, sample_rate: int | None = None, *, emotion=None, clip: bool = False,

@@ -18,6 +18,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +45,7 @@ def clip_features(clip: Clip, config: Config, cache_dir: str | os.PathLike | Non
 
     def compute(c: Clip) -> np.ndarray:
         audio = feats.prepare_audio(c.audio, c.sample_rate)
-        windows = feats.clip_windows(audio, c.num_frames)
-        return feats.FEATURES[config.feature](windows).astype(np.float32)
+        return feats.frame_features(audio, c.num_frames, config.feature).astype(np.float32)
 
     if cache_dir is None:
         return compute(clip)
@@ -142,6 +142,91 @@ def _write_model_dir(dest: Path, model, config: Config, metadata: dict, database
         shutil.rmtree(staging, ignore_errors=True)
 
 
+@dataclass
+class TrainingState:
+    """The trained objects of one run: model, Adam, the loss normalizer, the emotion database (paper preset)."""
+
+    config: Config
+    model: object
+    optimizer: object
+    normalizer: object
+    database: object = None
+
+    @classmethod
+    def create(cls, config: Config, num_frames: int, steps_per_epoch: int,
+               train_features: Sequence[np.ndarray]) -> TrainingState:
+        """Fresh objects for ``config`` (call inside a ``tf.distribute`` strategy scope): the database has one
+        N(0, σ²) vector per training frame; ``input_norm`` statistics come from ``train_features``."""
+        import keras
+        import tensorflow as tf
+
+        from .losses import LossNormalizer
+        from .model import Audio2Face
+
+        model = Audio2Face(config)
+        optimizer = keras.optimizers.Adam(
+            learning_rate_schedule(config, steps_per_epoch), beta_1=config.adam_beta1,
+            beta_2=config.adam_beta2, epsilon=config.adam_epsilon)
+        database = None
+        if config.has_emotion_input:
+            init = np.random.default_rng(config.seed).normal(0, config.emotion_init_std,
+                                                              (num_frames, config.emotion_dim))
+            database = tf.Variable(init.astype(np.float32), name="emotion_database")
+        normalizer = LossNormalizer(beta=config.norm_beta, epsilon=config.norm_epsilon,
+                                    enabled=config.normalization == "running")
+        if config.input_norm:
+            stacked = np.concatenate(train_features)[..., 0]  # (frames, 32, 64)
+            model.get_layer("input_norm").set_statistics(stacked.mean(axis=(0, 2)), stacked.std(axis=(0, 2)))
+        state = cls(config, model, optimizer, normalizer, database)
+        optimizer.build(state.variables)
+        return state
+
+    @property
+    def variables(self) -> list:
+        """What the optimiser updates: the model's trainable weights and the database."""
+        return list(self.model.trainable_variables) + ([self.database] if self.database is not None else [])
+
+    def step(self, feature_tf=None, mode: str = "function"):
+        """One optimisation step, ``step(batch) → (loss, {position, motion, emotion} batch means)``.
+
+        ``batch`` holds ``features`` (or ``audio`` windows when ``feature_tf`` computes the features in the
+        step), ``targets`` and ``index`` (database rows). ``mode``: ``"function"`` (a ``tf.function`` graph,
+        what ``train`` uses), ``"eager"`` (op by op) or ``"xla"`` (``tf.function(jit_compile=True)``);
+        ``benchmarks/bench_audio2face.py`` times the three.
+        """
+        import tensorflow as tf
+
+        from .losses import EMOTION_TERMS, motion_terms, position_terms, total_loss
+
+        if mode not in ("function", "eager", "xla"):
+            raise ValueError(f"mode must be 'function', 'eager' or 'xla'; got {mode!r}")
+        config, model, database, variables = self.config, self.model, self.database, self.variables
+        emotion_terms = EMOTION_TERMS[config.emotion]
+        train_model = None if database is not None else model.training_model()
+
+        def step(batch):
+            x = feature_tf(batch["audio"]) if feature_tf is not None else batch["features"]
+            y = batch["targets"]
+            with tf.GradientTape() as tape:
+                if database is not None:
+                    e = tf.gather(database, batch["index"])
+                    pred = model([x, e], training=True)
+                    r = emotion_terms(e)
+                else:
+                    pred, emap = train_model(x, training=True)
+                    r = emotion_terms(emap)
+                per_example = {"position": position_terms(y, pred), "motion": motion_terms(y, pred), "emotion": r}
+                terms = self.normalizer(per_example)
+                loss = total_loss(config, terms)
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+            return loss, {k: tf.reduce_mean(v) for k, v in per_example.items()}
+
+        if mode == "eager":
+            return step
+        return tf.function(step, reduce_retracing=True, jit_compile=mode == "xla")
+
+
 def train(
     config: Config,
     data: str | os.PathLike | Sequence[Clip],
@@ -170,9 +255,6 @@ def train(
     import tensorflow as tf
 
     from zoo.datasets import FrameTable, pair_dataset
-
-    from .losses import EMOTION_TERMS, LossNormalizer, motion_terms, position_terms, total_loss
-    from .model import Audio2Face
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -207,7 +289,6 @@ def train(
         raise ValueError("time_shift_frames needs contiguous audio; it cannot be combined with drop_half_silent_frames")
     if shift:
         table = FrameTable(train_clips, max_shift=shift)
-        feature_tf = feats.FEATURES_TF[config.feature]
     else:
         table = FrameTable(train_clips, features=train_features, audio=False)
     pairs_per_batch = config.batch_size // 2
@@ -217,23 +298,8 @@ def train(
     mean_pose = np.concatenate([c.targets for c in train_clips]).mean(axis=0)
 
     with strategy.scope():
-        model = Audio2Face(config)
-        train_model = model.training_model()
-        optimizer = keras.optimizers.Adam(
-            learning_rate_schedule(config, steps_per_epoch), beta_1=config.adam_beta1,
-            beta_2=config.adam_beta2, epsilon=config.adam_epsilon)
-        database = None
-        if config.has_emotion_input:
-            init = np.random.default_rng(config.seed).normal(0, config.emotion_init_std,
-                                                              (table.num_frames, config.emotion_dim))
-            database = tf.Variable(init.astype(np.float32), name="emotion_database")
-        normalizer = LossNormalizer(beta=config.norm_beta, epsilon=config.norm_epsilon,
-                                    enabled=config.normalization == "running")
-        if config.input_norm:
-            stacked = np.concatenate(train_features)[..., 0]  # (frames, 32, 64)
-            model.get_layer("input_norm").set_statistics(stacked.mean(axis=(0, 2)), stacked.std(axis=(0, 2)))
-        variables = list(model.trainable_variables) + ([database] if database is not None else [])
-        optimizer.build(variables)
+        state = TrainingState.create(config, table.num_frames, steps_per_epoch, train_features)
+    model, optimizer, normalizer, database = state.model, state.optimizer, state.normalizer, state.database
     epoch_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     # model.variables include the dropout/noise seed states, so a resumed run draws the same masks
     checkpoint = tf.train.Checkpoint(model_variables=list(model.variables), optimizer=optimizer,
@@ -243,27 +309,7 @@ def train(
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_done.numpy()))
-    emotion_terms = EMOTION_TERMS[config.emotion]
-
-    @tf.function(reduce_retracing=True)
-    def train_step(batch):
-        x = feature_tf(batch["audio"]) if shift else batch["features"]
-        y = batch["targets"]
-        with tf.GradientTape() as tape:
-            if database is not None:
-                e = tf.gather(database, batch["index"])
-                pred = model([x, e], training=True)
-                r = emotion_terms(e)
-            else:
-                pred, emap = train_model(x, training=True)
-                r = emotion_terms(emap)
-            per_example = {"position": position_terms(y, pred), "motion": motion_terms(y, pred), "emotion": r}
-            terms = normalizer(per_example)
-            loss = total_loss(config, terms)
-        grads = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        raw = {k: tf.reduce_mean(v) for k, v in per_example.items()}
-        return loss, raw
+    train_step = state.step(feature_tf=feats.FEATURES_TF[config.feature] if shift else None)
 
     from .predict import Predictor
 

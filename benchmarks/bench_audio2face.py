@@ -1,0 +1,462 @@
+"""Audio2Face speed, side by side with references in the same run (issue 5's items a–f).
+
+Data: the first 60 s of the real FACEGOOD clip 1114_2_01 with its 37 trained blendshape channels when
+../shared/data/facegood exists, otherwise 60 s of the synthetic corpus' espeak-ng speech with its ARKit-52
+animation. Model: the committed ``pretrained/audio2face/facegood_real`` (facegood_tf2, LPC input, 122.6
+MFLOP/frame), exported in the run to a SavedModel, a float32 TFLite file and a dynamic-range int8 TFLite file.
+
+The references are what the original did or what a user would write first: FACEGOOD's ``LPC.dll`` as a straight
+NumPy port called once per 256-sample subframe (``reference_lpc_subframe``), ``model.predict`` once per frame,
+and FACEGOOD's inference loop (per-frame LPC port + one TFLite call per frame).
+
+``python bench_audio2face.py rss {stream,whole} WAV MODEL_DIR`` is the worker of the memory benchmark.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FACEGOOD = ROOT.parent / "shared" / "data" / "facegood"
+MODEL_DIR = ROOT / "pretrained" / "audio2face" / "facegood_real"
+SECONDS = 60
+REFERENCE_SECONDS = 6  # the per-subframe references are ~100× slower: they run on the first 6 s
+STREAM_FRAMES = 300  # 10 s of frames for the latency distributions
+_HANN = np.hanning(256)
+
+
+# --------------------------------------------------------------------------------------------- references
+def reference_lpc_subframe(x: np.ndarray) -> np.ndarray:
+    """FACEGOOD's ``LPC(in, 256, 32, out)`` as a straight NumPy port: one 256-sample subframe → [1, a_1 … a_31].
+
+    Hann window, R[j] = Σ s[n]s[n+j] by ``np.dot`` per lag, R[0]·(1 + 1e-9), Levinson–Durbin order 31 with the
+    DLL's stop rule (|k| ≥ 1 → the rest stays 0).
+    """
+    s = x * _HANN
+    r = np.array([np.dot(s[:256 - j], s[j:]) for j in range(32)])
+    r[0] *= 1.0 + 1e-9
+    a = np.zeros(32)
+    a[0] = 1.0
+    if r[0] <= 0:
+        return a
+    err = r[0]
+    for m in range(1, 32):
+        k = -(r[m] + np.dot(a[1:m], r[m - 1:0:-1])) / err
+        if abs(k) >= 1.0:
+            break
+        a[1:m] = a[1:m] + k * a[m - 1:0:-1]
+        a[m] = k
+        err *= 1.0 - k * k
+    return a
+
+
+def reference_window_features(window: np.ndarray) -> np.ndarray:
+    """One 8320-sample window → (32, 64): the reference called once per subframe, as FACEGOOD's pipeline did."""
+    w = window.astype(np.float64)
+    return np.stack([reference_lpc_subframe(w[128 * k:128 * k + 256]) for k in range(64)], axis=1)
+
+
+def reference_features(audio16k: np.ndarray) -> np.ndarray:
+    from zoo.audio2face import features as F
+
+    return np.stack([reference_window_features(w) for w in F.clip_windows(audio16k)])[..., None]
+
+
+# --------------------------------------------------------------------------------------------- data and models
+def corpus() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
+    """(60 s of 16 kHz mono float32 audio, (frames, C) targets at 30 fps, channel names, description)."""
+    from zoo.audio2face import features as F
+
+    if (FACEGOOD / "bs_value").is_dir():
+        from zoo.audio2face.rig import FACEGOOD_TRAINED_37
+        from zoo.audio2face.train import select_targets
+        from zoo.datasets import read_facegood
+
+        clip = read_facegood(FACEGOOD, names_file=FACEGOOD / "shirley_1015_bs_name.npy", clip_ids=["1114_2_01"])[0]
+        clip = select_targets([clip], FACEGOOD_TRAINED_37)[0]
+        audio = F.prepare_audio(clip.audio, clip.sample_rate)[:SECONDS * F.SAMPLE_RATE]
+        n = F.num_frames(len(audio))
+        return audio, clip.targets[:n], clip.channel_names, "the first 60 s of the real FACEGOOD clip 1114_2_01"
+    from zoo.datasets.synthetic import corpus as synthetic_corpus
+    from zoo.datasets.synthetic import face, speech
+
+    audio, targets = [], []
+    for sentence in synthetic_corpus.load_sentences():
+        u = speech.synthesize(sentence, "female_warm", "neutral")
+        n = F.num_frames(len(u.audio))
+        audio.append(F.prepare_audio(u.audio[:n * F.SAMPLE_RATE // F.FPS], u.sample_rate))
+        targets.append(face.animate(u.phonemes, u.duration, F.FPS).weights[:n])
+        if sum(len(a) for a in audio) >= SECONDS * F.SAMPLE_RATE:
+            break
+    names = face.animate(((0.0, 0.1, "a"),), 0.1, F.FPS).names
+    joined = np.concatenate(audio)[:SECONDS * F.SAMPLE_RATE]
+    n = F.num_frames(len(joined))
+    return joined, np.concatenate(targets)[:n], tuple(names), "60 s of synthetic espeak-ng speech (no ../shared)"
+
+
+def export_artifacts(workdir: Path, audio: np.ndarray):
+    """SavedModel + float32 and int8 TFLite of the pretrained model (parity-checked by the export)."""
+    from zoo.audio2face import features as F
+    from zoo.audio2face.export import export_model
+
+    return export_model(MODEL_DIR, workdir / "export", audio=audio[:10 * F.SAMPLE_RATE], sample_rate=F.SAMPLE_RATE,
+                        int8=True)
+
+
+def tflite_runner(path: Path):
+    """The ``serving_default`` signature runner of a TFLite file (XNNPACK, one thread per core)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(path), num_threads=os.cpu_count()).get_signature_runner("serving_default")
+
+
+# --------------------------------------------------------------------------------------------- the benchmarks
+def bench_lpc(bench, audio):
+    """(a) LPC features of 60 s: NumPy (distinct subframes; per window) and the TF op vs the per-subframe port."""
+    import tensorflow as tf
+    from harness import Case
+
+    from zoo.audio2face import features as F
+
+    short = audio[:REFERENCE_SECONDS * F.SAMPLE_RATE]
+    windows = F.clip_windows(audio)
+    reference = reference_features(short)
+    ours = F.frame_features(audio)
+    deviation = float(np.abs(ours[:len(reference)] - reference).max())
+    tf_frames = tf.function(lambda a: F.frame_features_tf(a))
+    tf_windows_fn = tf.function(lambda w: F.lpc_facegood_tf(w))
+    clip, tf_windows = tf.constant(audio[None]), tf.constant(windows)
+    deviation_tf = float(np.abs(tf_frames(clip).numpy()[0] - ours).max())
+    record = bench.compare(
+        "lpc_60s", "(a) LPC features of a 60 s clip", "s of audio per s",
+        Case(f"straight NumPy port of LPC.dll, one call per 256-sample subframe ({REFERENCE_SECONDS} s clip)",
+             lambda: reference_features(short), REFERENCE_SECONDS),
+        [Case("NumPy `frame_features` (each distinct subframe once; bit-exact)", lambda: F.frame_features(audio),
+              SECONDS),
+         Case("NumPy `lpc_facegood` per window (bit-exact)", lambda: F.lpc_facegood(windows), SECONDS),
+         Case("TF `frame_features_tf` float64 (the SavedModel `audio` signature's op)",
+              lambda: tf_frames(clip).numpy(), SECONDS),
+         Case("TF `lpc_facegood_tf` float64 per window", lambda: tf_windows_fn(tf_windows).numpy(), SECONDS)],
+        reps=bench.reps(5),
+        detail=f"Same features: ours vs the reference max |Δ| {deviation:.2g} (the port sums with BLAS dot products, "
+               f"not in the C order); TF float64 vs NumPy max |Δ| {deviation_tf:.2g} (float32 output).")
+    for row in record["ours"]:
+        bench.goal(record, f"{row['label'].split(' (')[0]} vs reference", row["ratio"], 20, unit="×")
+    return record
+
+
+def bench_inference(bench, features, savedmodel, tflite32, tflite8, model):
+    """(b) frames/s at batch 1, 64, 512: SavedModel, TFLite float32/int8, Keras; reference model.predict per frame."""
+    import tensorflow as tf
+    from harness import Case, count_flops
+
+    sig = savedmodel.signatures["serving_default"]
+    run32, run8 = tflite_runner(tflite32), tflite_runner(tflite8)
+    keras_run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    flops = count_flops(lambda x: model(x, training=False), [tf.TensorSpec([1, 32, 64, 1], tf.float32)])
+    one = features[:1]
+    reference = Case("`model.predict` once per frame", lambda: model.predict(one, verbose=0), 1)
+    records = {}
+    for batch in (1, 64, 512):
+        x = features[:batch]
+        xt = tf.constant(x)
+        records[batch] = bench.compare(
+            f"inference_b{batch}", f"(b) network inference, batch {batch}", "frames/s", reference,
+            [Case("SavedModel `serving_default` signature",
+                  lambda xt=xt: sig(features=xt)["blendshapes"].numpy(), batch),
+             Case("Keras model in a tf.function (`Predictor.run`)", lambda xt=xt: keras_run(xt).numpy(), batch),
+             Case("TFLite float32 (XNNPACK)", lambda x=x: run32(features=x), batch),
+             Case("TFLite int8 dynamic range (XNNPACK)", lambda x=x: run8(features=x), batch)],
+            reps=bench.reps(30 if batch == 1 else 8 if batch == 64 else 5))
+    roofline = bench.roofline_gflops
+    best = records[512]
+    values = {"FLOP per frame (TF profiler, multiply-add = 2)": flops,
+              "matmul roofline, GFLOP/s": roofline,
+              "roofline-bound frames/s (float32)": roofline * 1e9 / flops}
+    for row in best["ours"]:
+        values[f"{row['label']} at batch 512: GFLOP/s"] = row["rate"] * flops / 1e9
+        values[f"{row['label']} at batch 512: fraction of the float32 roofline"] = row["rate"] * flops / 1e9 / roofline
+    flop_record = bench.record("inference_flops", "(b) FLOP per frame and the roofline", values,
+                               detail="The float32 network needs this many FLOP per frame whatever the engine; the "
+                                      "measured matmul peak bounds its float32 throughput. int8 runs above the "
+                                      "float32 roofline (VNNI int8 dot products).")
+    by_label = {row["label"]: row for row in best["ours"]}
+    bench.goal(flop_record, "SavedModel float32 frames/s at batch 512",
+               by_label["SavedModel `serving_default` signature"]["rate"], 2500, unit=" frames/s")
+    bench.goal(flop_record, "TFLite int8 frames/s at batch 512",
+               by_label["TFLite int8 dynamic range (XNNPACK)"]["rate"], 2500, unit=" frames/s")
+    return flops
+
+
+def bench_end_to_end(bench, workdir, audio, tflite32, tflite8):
+    """(c) WAV file → named blendshapes CSV on disk, as a real-time factor."""
+    import soundfile as sf
+    from harness import Case
+
+    from zoo.audio2face import features as F
+    from zoo.audio2face.predict import Predictor
+
+    wav = workdir / "clip60.wav"
+    sf.write(wav, audio, F.SAMPLE_RATE, subtype="PCM_16")
+    short_wav = workdir / "clip6.wav"
+    sf.write(short_wav, audio[:REFERENCE_SECONDS * F.SAMPLE_RATE], F.SAMPLE_RATE, subtype="PCM_16")
+    keras_predictor = Predictor.load(MODEL_DIR)
+    int8_predictor = Predictor.load(MODEL_DIR, tflite=tflite8)
+    run32 = tflite_runner(tflite32)
+    names = keras_predictor.names
+
+    def facegood_loop():
+        pcm, rate = sf.read(short_wav, dtype="int16")
+        x = pcm.astype(np.float32) / 32768.0
+        rows = [run32(features=reference_window_features(w)[None, :, :, None].astype(np.float32))["blendshapes"][0]
+                for w in F.clip_windows(x)]
+        np.savetxt(workdir / "reference.csv", np.array(rows), delimiter=",", header=",".join(names), comments="")
+
+    record = bench.compare(
+        "end_to_end", "(c) end to end: WAV file → named blendshape CSV on disk", "× real time",
+        Case(f"FACEGOOD's loop: per-subframe LPC port + one TFLite call per frame ({REFERENCE_SECONDS} s WAV)",
+             facegood_loop, REFERENCE_SECONDS),
+        [Case("`Predictor.predict(wav).write(csv)` (Keras float32)",
+              lambda: keras_predictor.predict(wav).write(workdir / "ours.csv"), SECONDS),
+         Case("`Predictor.load(..., tflite=int8 file)` (TFLite int8)",
+              lambda: int8_predictor.predict(wav).write(workdir / "ours_int8.csv"), SECONDS)],
+        reps=bench.reps(5),
+        detail="Model loading is outside the timed calls; the 60 s WAV is 16 kHz PCM_16 on local disk.")
+    for row in record["ours"]:
+        bench.goal(record, f"{row['label'].split(' (')[0]} real-time factor", row["rate"], 50, unit="×")
+
+
+def bench_streaming(bench, audio, savedmodel, tflite32, tflite8):
+    """(d) per-frame latency at batch 1; the 260 ms lookahead is algorithmic and reported apart."""
+    from harness import Case
+
+    from zoo.audio2face import features as F
+    from zoo.audio2face.predict import Predictor
+
+    windows = F.clip_windows(audio)[:STREAM_FRAMES + 10]
+    run32, run8 = tflite_runner(tflite32), tflite_runner(tflite8)
+    step = savedmodel.signatures["stream_step"]
+    anchors = np.arange(len(windows) + 1) * F.SAMPLE_RATE // F.FPS
+
+    class Frames:
+        """Each engine walks the clip frame by frame (its own position), so calls see fresh audio."""
+
+        def __init__(self):
+            self.i = 0
+
+        def next(self) -> int:
+            self.i = (self.i + 1) % len(windows)
+            return self.i
+
+    def tflite_frame(runner, pos):
+        return lambda: runner(features=F.lpc_facegood(windows[pos.next()][None]).astype(np.float32))
+
+    sm_pos, sm_state = Frames(), {"state": np.zeros((1, F.WINDOW), np.float32)}
+    padded = np.concatenate([audio, np.zeros(F.LOOKAHEAD, np.float32)])
+
+    def savedmodel_frame():
+        i = sm_pos.next()
+        if i == 0:
+            sm_state["state"] = np.zeros((1, F.WINDOW), np.float32)
+            chunk = padded[None, :F.LOOKAHEAD]
+        else:
+            chunk = padded[None, F.LOOKAHEAD + anchors[i - 1]:F.LOOKAHEAD + anchors[i]]
+        out = step(state=sm_state["state"], chunk=chunk)
+        sm_state["state"] = out["state"].numpy()
+        return out["blendshapes"].numpy()
+
+    predictor = Predictor.load(MODEL_DIR)
+    st_pos, streamer = Frames(), {"s": predictor.streamer()}
+
+    def streamer_frame():
+        i = st_pos.next()
+        if i == 0:
+            streamer["s"] = predictor.streamer()
+            return streamer["s"].push(padded[:F.LOOKAHEAD])
+        return streamer["s"].push(padded[F.LOOKAHEAD + anchors[i - 1]:F.LOOKAHEAD + anchors[i]])
+
+    ref_pos = Frames()
+    record = bench.compare(
+        "streaming", "(d) streaming: latency per frame at batch 1 (features + network)", "frames/s",
+        Case("FACEGOOD's loop: per-subframe LPC port + TFLite float32 call",
+             lambda: run32(features=reference_window_features(windows[ref_pos.next()])[None, :, :, None]
+                           .astype(np.float32))),
+        [Case("TFLite float32: NumPy LPC of the window + interpreter", tflite_frame(run32, Frames())),
+         Case("TFLite int8: NumPy LPC of the window + interpreter", tflite_frame(run8, Frames())),
+         Case("SavedModel `stream_step` (state, 533-sample chunk; LPC in the graph)", savedmodel_frame),
+         Case("`Predictor.streamer().push(chunk)` (Keras)", streamer_frame)],
+        reps=bench.reps(STREAM_FRAMES), warmup=5,
+        detail="One call = one new 30 fps frame (a 533/534-sample chunk). Columns: p50 (median) and p95 per frame. "
+               f"The algorithmic lookahead is {F.LOOKAHEAD / F.SAMPLE_RATE * 1000:.0f} ms (the window ends 260 ms "
+               "after the frame it animates), so frame i is available 260 ms + the compute latency after its "
+               "audio time.")
+    by_label = {row["label"].split(":")[0].split(" (")[0]: row for row in record["ours"]}
+    bench.goal(record, "TFLite float32 p50", by_label["TFLite float32"]["median_s"] * 1e3, 2.0, False, " ms")
+    bench.goal(record, "SavedModel stream_step p50", by_label["SavedModel `stream_step`"]["median_s"] * 1e3, 2.0,
+               False, " ms")
+    bench.record("lookahead", "(d) algorithmic latency (not compute)",
+                 {"lookahead, ms": F.LOOKAHEAD / F.SAMPLE_RATE * 1000, "window, ms": F.WINDOW / F.SAMPLE_RATE * 1000,
+                  "TFLite float32 frame latency p50, ms (lookahead + compute)":
+                      F.LOOKAHEAD / F.SAMPLE_RATE * 1000 + by_label["TFLite float32"]["median_s"] * 1e3})
+
+
+def bench_training(bench, audio, targets, names):
+    """(e) training rows/s: eager vs tf.function vs XLA; the input pipeline alone vs what the model consumes."""
+    import keras
+    from harness import Case
+
+    from zoo.audio2face import features as F
+    from zoo.audio2face.config import preset
+    from zoo.audio2face.train import TrainingState
+    from zoo.datasets import Clip, FrameTable, pair_dataset
+
+    config = preset("paper", output_names=tuple(names), epochs=50)
+    clip = Clip(audio=audio, sample_rate=F.SAMPLE_RATE, targets=targets.astype(np.float32), fps=F.FPS,
+                target_kind="blendshapes", channel_names=tuple(names), source="bench")
+    features = F.frame_features(audio, len(targets), config.feature).astype(np.float32)
+    table = FrameTable([clip], features=[features], audio=False)
+    steps_per_call = 4
+    rows = steps_per_call * config.batch_size
+    keras.utils.set_random_seed(config.seed)
+    state = TrainingState.create(config, table.num_frames, len(table.pair_starts) // (config.batch_size // 2),
+                                 [features])
+    batches = list(pair_dataset(table, batch_size=config.batch_size, shuffle=True, seed=0).take(steps_per_call))
+    steps = {mode: state.step(mode=mode) for mode in ("eager", "function", "xla")}
+
+    def train_calls(step):
+        def call():
+            for b in batches:
+                loss, _ = step(b)
+            return float(loss)
+        return call
+
+    record = bench.compare(
+        "training", f"(e) training steps, preset `paper` (batch {config.batch_size} = 50 frame pairs, Adam)",
+        "rows/s", Case("eager (op by op)", train_calls(steps["eager"]), rows),
+        [Case("`tf.function` (what `train` uses)", train_calls(steps["function"]), rows),
+         Case("`tf.function(jit_compile=True)` (XLA)", train_calls(steps["xla"]), rows)],
+        reps=bench.reps(6), warmup=1,
+        detail=f"{steps_per_call} steps per call on prefetched batches of real features; same model and optimizer "
+               "state for the three (the XLA warm-up includes compilation, not timed).")
+    model_rate = max(row["rate"] for row in record["ours"])
+
+    def pipeline_epoch():
+        n = 0
+        for batch in pair_dataset(table, batch_size=config.batch_size, shuffle=True, seed=1).take(40):
+            n += int(batch["features"].shape[0])
+        return n
+
+    pipe = bench.compare(
+        "input_pipeline", "(e) input pipeline alone (`pair_dataset`, no model)", "rows/s",
+        Case("one training step on a prefetched batch (`tf.function`)", train_calls(steps["function"]), rows),
+        [Case("`pair_dataset` batches (cached features, shuffled pairs)", pipeline_epoch, 40 * config.batch_size)],
+        reps=bench.reps(6),
+        detail="The pipeline must outrun the model by ≥ 5×; the reference row here is the model's consumption.")
+    bench.goal(pipe, "input pipeline rows/s ÷ fastest training rows/s", pipe["ours"][0]["rate"] / model_rate, 5,
+               unit="×")
+
+
+def bench_memory(bench, workdir, audio):
+    """(f) peak RSS of streaming 1 min vs 10 min of audio (separate processes); whole-file prediction beside it."""
+    import soundfile as sf
+
+    from zoo.audio2face import features as F
+
+    files = {}
+    for minutes in (1, 10):
+        path = workdir / f"clip_{minutes}min.wav"
+        reps = int(np.ceil(minutes * 60 * F.SAMPLE_RATE / len(audio)))
+        sf.write(path, np.tile(audio, reps)[:minutes * 60 * F.SAMPLE_RATE], F.SAMPLE_RATE, subtype="PCM_16")
+        files[minutes] = path
+    values, peaks = {}, {}
+    for mode in ("stream", "whole"):
+        for minutes, path in files.items():
+            proc = subprocess.run([sys.executable, __file__, "rss", mode, str(path), str(MODEL_DIR)],
+                                  capture_output=True, text=True, timeout=900)
+            if proc.returncode:
+                raise RuntimeError(f"rss worker failed: {proc.stderr.strip()[-2000:]}")
+            out = json.loads(proc.stdout.strip().splitlines()[-1])
+            peaks[mode, minutes] = out
+            values[f"{mode}, {minutes} min: peak RSS, MiB"] = out["peak_mb"]
+            values[f"{mode}, {minutes} min: growth over the loaded model, MiB"] = out["peak_mb"] - out["loaded_mb"]
+            values[f"{mode}, {minutes} min: seconds"] = out["seconds"]
+    ratio = peaks["stream", 10]["peak_mb"] / peaks["stream", 1]["peak_mb"]
+    values["streaming peak RSS, 10 min ÷ 1 min"] = ratio
+    values["whole-file peak RSS, 10 min ÷ 1 min"] = peaks["whole", 10]["peak_mb"] / peaks["whole", 1]["peak_mb"]
+    record = bench.record(
+        "memory", "(f) peak memory (RSS) of streaming inference", values,
+        detail="Each run is a fresh process: load the model, then stream the WAV in 0.5 s blocks "
+               "(`soundfile.blocks` → `Predictor.streamer().push` → CSV rows appended to a file), or predict the "
+               "whole file at once (`Predictor.predict(wav).write`). Peak RSS is the kernel's VmHWM.")
+    bench.goal(record, "streaming peak RSS 10 min ÷ 1 min", ratio, 1.10, False, "×")
+
+
+def rss_worker(mode: str, wav: str, model_dir: str) -> None:
+    import time
+
+    import soundfile as sf
+    from harness import peak_rss_mb
+
+    from zoo.audio2face import features as F
+    from zoo.audio2face.predict import Predictor
+
+    predictor = Predictor.load(model_dir)
+    predictor.run(np.zeros((1, *F.FEATURE_SHAPE), np.float32), predictor.emotion_vectors(None, 1))
+    loaded = peak_rss_mb()
+    start = time.perf_counter()
+    out = Path(wav).with_suffix(f".{mode}.csv")
+    if mode == "whole":
+        predictor.predict(wav).write(out)
+    else:
+        info = sf.info(wav)
+        if info.samplerate != F.SAMPLE_RATE or info.channels != 1:
+            raise ValueError(f"{wav}: the worker streams 16 kHz mono")
+        streamer = predictor.streamer()
+        with open(out, "w", encoding="utf-8") as f:
+            f.write("frame," + ",".join(predictor.names) + "\n")
+            for block in sf.blocks(wav, blocksize=F.SAMPLE_RATE // 2, dtype="float32"):
+                for i, row in streamer.push(block):
+                    f.write(f"{i}," + ",".join(f"{v:.6g}" for v in row) + "\n")
+            for i, row in streamer.finish():
+                f.write(f"{i}," + ",".join(f"{v:.6g}" for v in row) + "\n")
+    print(json.dumps({"peak_mb": peak_rss_mb(), "loaded_mb": loaded, "seconds": time.perf_counter() - start}))
+
+
+def run(bench) -> None:
+    import tensorflow as tf
+
+    from zoo.audio2face import features as F
+    from zoo.audio2face.predict import Predictor
+
+    audio, targets, names, description = corpus()
+    bench.log(f"  data: {description}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        bench_lpc(bench, audio)
+        result = export_artifacts(workdir, audio)
+        savedmodel = tf.saved_model.load(str(result.saved_model))
+        model = Predictor.load(MODEL_DIR).model
+        features = F.frame_features(audio).astype(np.float32)
+        bench_inference(bench, features, savedmodel, result.tflite, result.tflite_int8, model)
+        bench_end_to_end(bench, workdir, audio, result.tflite, result.tflite_int8)
+        bench_streaming(bench, audio, savedmodel, result.tflite, result.tflite_int8)
+        bench_training(bench, audio, targets, names)
+        bench_memory(bench, workdir, audio)
+        int8 = next(c for c in result.checks if c.backend == "tflite_int8")
+        bench.note(f"Data: {description}. int8 export parity on real features: max |Δ| {int8.max_abs_diff:.2g}, "
+                   f"mean {int8.mean_abs_diff:.2g} (tolerance {int8.tolerance:g}).")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "rss":
+        sys.path.insert(0, str(HERE))
+        rss_worker(*sys.argv[2:])
+    else:
+        sys.exit("usage: bench_audio2face.py rss {stream,whole} WAV MODEL_DIR (run the suite with benchmarks/run.py)")
