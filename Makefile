@@ -40,11 +40,8 @@ CORPUS_OUT ?= runs/corpus-small
 corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(CORPUS_OUT)
 	$(BIN)/zoo corpus --out $(CORPUS_OUT) --preset small --seed 0
 
-bench: setup ## benchmarks side by side with a reference -> benchmarks/results.md
-	{ printf '# Benchmarks\n\nWritten by `make bench` on %s (%s cores).\n\n' "$$(uname -m)" "$$(nproc)"; \
-	  $(BIN)/python benchmarks/bench_data.py && $(BIN)/python benchmarks/bench_synthetic.py; } > benchmarks/results.md.tmp
-	mv benchmarks/results.md.tmp benchmarks/results.md
-	cat benchmarks/results.md
+bench: setup ## benchmarks side by side with a reference (<10 min) -> benchmarks/results.{md,json} (SUITES=audio2face QUICK=1)
+	$(BIN)/zoo bench $(SUITES) $(if $(QUICK),--quick)
 
 reproduce-audio2face: setup ## Audio2Face end to end: corpus, train (<=12 min), evaluate, export, preview, report (DATA=<facegood folder> NAMES=<name file> VAL=<clips> for real data)
 	$(BIN)/python -m zoo.pipelines.audio2face --out $(A2F_OUT) $(if $(DATA),--data $(DATA)) $(if $(NAMES),--names-file $(NAMES)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) $(if $(EPOCHS),--epochs $(EPOCHS))

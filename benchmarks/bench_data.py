@@ -6,24 +6,16 @@
 2. Audio decoding: ``zoo.datasets.load_audio`` against ``librosa.load`` (sr=None, mono) on the
    same WAV files.
 
-Run: ``make bench`` (its markdown goes to benchmarks/results.md). Uses the real FACEGOOD clips when
+Run by ``make bench`` / ``zoo bench data`` (benchmarks/run.py). Uses the real FACEGOOD clips when
 ../shared/data/facegood exists, otherwise 2 minutes of synthetic 16 kHz audio.
 """
 from __future__ import annotations
 
-import os
+import tempfile
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-import platform  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-from _timing import best_of  # noqa: E402  (benchmarks/ is the script's folder)
+import numpy as np
+import soundfile as sf
 
 HERE = Path(__file__).resolve().parent
 FACEGOOD = HERE.parent.parent / "shared" / "data" / "facegood"
@@ -51,14 +43,16 @@ def _clips():
     return clips, paths, "2 x 60 s synthetic audio"
 
 
-def main() -> int:
+def run(bench) -> None:
     import librosa
     import tensorflow as tf
+    from harness import Case
 
     import zoo.datasets as zd
 
     clips, paths, data_name = _clips()
     frames = sum(c.num_frames for c in clips)
+    seconds = sum(c.duration for c in clips)
     table = zd.FrameTable(clips)
 
     def ours():
@@ -77,31 +71,12 @@ def main() -> int:
         for audio, _ in ds.batch(BATCH).prefetch(tf.data.AUTOTUNE):
             audio.numpy()
 
-    ours()  # warm up tracing
-    t_ours, t_ref = best_of(ours), best_of(reference)
-    t_load = best_of(lambda: [zd.load_audio(p) for p in paths])
-    t_librosa = best_of(lambda: [librosa.load(p, sr=None, mono=True) for p in paths])
-    seconds = sum(c.duration for c in clips)
-
-    rows = [
-        ("520 ms frame windows → tf.data batches of 256", "window_dataset (gather per batch)",
-         f"{frames / t_ours:,.0f} frames/s", "from_generator, one window per frame",
-         f"{frames / t_ref:,.0f} frames/s", t_ref / t_ours),
-        ("WAV decode to float32 mono", "load_audio", f"{seconds / t_load:,.0f}× real time",
-         "librosa.load(sr=None)", f"{seconds / t_librosa:,.0f}× real time", t_librosa / t_load),
-    ]
-    lines = [
-        "## Data layer (`benchmarks/bench_data.py`)", "",
-        f"Data: {data_name}, {frames} frames, "
-        f"{seconds:.0f} s of audio. Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, TensorFlow {tf.__version__}. Best of 3 runs; the ratio is reference time / "
-        "our time (> 1: ours is faster).", "",
-        "| task | ours | ours | reference | reference | ratio |", "|---|---|---|---|---|---|",
-        *[f"| {a} | {b} | {c} | {d} | {e} | {r:.1f}× |" for a, b, c, d, e, r in rows], "",
-    ]
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    bench.compare("windows", f"520 ms frame windows → tf.data batches of {BATCH}", "frames/s",
+                  Case("`tf.data.Dataset.from_generator`, one window per frame", reference, frames),
+                  [Case("`zoo.datasets.window_dataset` (one gather per batch)", ours, frames)],
+                  reps=bench.reps(3), detail=f"Data: {data_name}, {frames} frames, {seconds:.0f} s of audio.")
+    bench.compare("decode", "WAV decode to float32 mono", "× real time",
+                  Case("`librosa.load(sr=None, mono=True)`",
+                       lambda: [librosa.load(p, sr=None, mono=True) for p in paths], seconds),
+                  [Case("`zoo.datasets.load_audio`", lambda: [zd.load_audio(p) for p in paths], seconds)],
+                  reps=bench.reps(5))

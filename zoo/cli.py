@@ -1,13 +1,15 @@
 """The ``zoo`` command.
 
 ``zoo models`` lists the five methods with their status in this checkout; ``zoo <model>``
-describes one. Subcommands (train, predict, evaluate, export) appear under a model only
+describes one; ``zoo corpus`` writes the synthetic corpus; ``zoo bench`` runs benchmarks/. Subcommands
+(train, predict, evaluate, export) appear under a model only
 once that model implements them: no command here pretends to do what does not exist.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__, registry
 
@@ -37,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     corpus.add_argument("--workers", type=int, default=None,
                         help="processes for rendering (default: CPU count, at most 4)")
+    bench = sub.add_parser(
+        "bench", help="run the benchmarks (a source checkout's benchmarks/) -> benchmarks/results.{md,json}",
+        description="Run the side-by-side benchmarks in the source checkout's benchmarks/ folder (ours vs a "
+                    "reference in the same run, interleaved) and write benchmarks/results.json and results.md. "
+                    "The same as `make bench`; all suites take under 10 minutes on 2 cores.")
+    bench.add_argument("suites", nargs="*", metavar="NAME", help="suites to run (default: all), e.g. audio2face")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run; noisier figures)")
     for info in registry.MODELS:
         model_parser = sub.add_parser(info.name, help=f"{info.title} [{info.status}]",
                                       description=_describe(info),
@@ -71,6 +80,22 @@ def _corpus(args) -> int:
     return 0
 
 
+def benchmarks_dir() -> Path:
+    """The ``benchmarks/`` folder beside the ``zoo`` package (present in a source checkout)."""
+    return Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _bench(args) -> int:
+    import subprocess
+
+    runner = benchmarks_dir() / "run.py"
+    if not runner.is_file():
+        print(f"zoo bench: error: no {runner}: the benchmarks live in the source checkout "
+              "(git clone the project and install it with `make setup`)", file=sys.stderr)
+        return 2
+    return subprocess.call([sys.executable, str(runner), *args.suites, *(["--quick"] if args.quick else [])])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -79,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "corpus":
         return _corpus(args)
+    if args.command == "bench":
+        return _bench(args)
     if args.command == "models":
         width = max(len(m.name) for m in registry.MODELS)
         for m in registry.MODELS:
@@ -87,10 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     info = registry.get(args.command)
     if info.status == "available" and getattr(args, "action", None):
         from zoo.datasets import DataError
+        from zoo.export import ExportParityError
 
         try:
             return _model_cli(info.name).run(args)
-        except (DataError, ValueError, FileNotFoundError, FileExistsError) as exc:
+        except (DataError, ValueError, FileNotFoundError, FileExistsError, ExportParityError) as exc:
             print(f"zoo {info.name} {args.action}: error: {exc}", file=sys.stderr)
             return 2
     print(_describe(info))

@@ -249,9 +249,8 @@ class Predictor:
 
     # -- inference -------------------------------------------------------------------------
     def features(self, audio16k: np.ndarray, n_frames: int | None = None) -> np.ndarray:
-        """(N, 32, 64, 1) float32 features of 16 kHz mono audio."""
-        windows = feats.clip_windows(audio16k, n_frames)
-        return feats.FEATURES[self.config.feature](windows).astype(np.float32)
+        """(N, 32, 64, 1) float32 features of 16 kHz mono audio (``features.frame_features``)."""
+        return feats.frame_features(audio16k, n_frames, self.config.feature).astype(np.float32)
 
     def run(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
         """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches (Keras or TFLite)."""
