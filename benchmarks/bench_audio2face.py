@@ -147,8 +147,8 @@ def bench_lpc(bench, audio):
         reps=bench.reps(5),
         detail=f"Same features: ours vs the reference max |Δ| {deviation:.2g} (the port sums with BLAS dot products, "
                f"not in the C order); TF float64 vs NumPy max |Δ| {deviation_tf:.2g} (float32 output).")
-    for row in record["ours"]:
-        bench.goal(record, f"{row['label'].split(' (')[0]} vs reference", row["ratio"], 20, unit="×")
+    for start in ("NumPy `frame_features`", "TF `frame_features_tf`"):  # the clip paths; per-window rows for scale
+        bench.goal(record, f"{start} vs reference", _by_label(record, start)["ratio"], 20, unit="×")
     return record
 
 
@@ -292,7 +292,7 @@ def bench_streaming(bench, audio, savedmodel, tflite32, tflite8):
          Case("TFLite int8: NumPy LPC of the window + interpreter", tflite_frame(run8, Frames())),
          Case("SavedModel `stream_step` (state, 533-sample chunk; LPC in the graph)", savedmodel_frame),
          Case("`Predictor.streamer().push(chunk)` (Keras)", streamer_frame)],
-        reps=bench.reps(STREAM_FRAMES), warmup=5,
+        reps=bench.reps(STREAM_FRAMES), warmup=5, block=25,
         detail="One call = one new 30 fps frame (a 533/534-sample chunk). Columns: p50 (median) and p95 per frame. "
                f"The algorithmic lookahead is {F.LOOKAHEAD / F.SAMPLE_RATE * 1000:.0f} ms (the window ends 260 ms "
                "after the frame it animates), so frame i is available 260 ms + the compute latency after its "
@@ -452,6 +452,149 @@ def run(bench) -> None:
         int8 = next(c for c in result.checks if c.backend == "tflite_int8")
         bench.note(f"Data: {description}. int8 export parity on real features: max |Δ| {int8.max_abs_diff:.2g}, "
                    f"mean {int8.mean_abs_diff:.2g} (tolerance {int8.tolerance:g}).")
+    findings(bench)
+
+
+def findings(bench) -> None:
+    """What the profiles showed, with this run's numbers (results.md, Findings)."""
+    r = {rec["name"]: rec for rec in bench.records}
+    flops = r["inference_flops"]["values"]
+    per_frame = flops["FLOP per frame (TF profiler, multiply-add = 2)"]
+    bound = flops["roofline-bound frames/s (float32)"]
+    sm512 = _by_label(r["inference_b512"], "SavedModel")
+    int8_512 = _by_label(r["inference_b512"], "TFLite int8")
+    sm1 = _by_label(r["inference_b1"], "SavedModel")
+    keras_e2e = _by_label(r["end_to_end"], "`Predictor.predict")
+    keras_512 = _by_label(r["inference_b512"], "Keras")
+    stream = r["streaming"]
+    train = r["training"]
+    bench.note(
+        "**LPC (goal met).** Profiled with cProfile: the per-window NumPy path spent its time in a 256-step loop "
+        "over samples (0.87 s per 60 s before this issue). Now each lag is one product array reduced along its "
+        "leading axis (`np.add.reduce` over a non-contiguous axis adds row after row, so the C summation order "
+        "and the golden file's bits are kept), and `frame_features` computes each distinct subframe once: frame "
+        "anchors return to the same place on the 128-sample grid every 6 frames, so 150 subframes serve 6 frames "
+        "instead of 384. The TF float64 op took 5.1 s per 60 s (32 unrolled float64 lag sums over (B, 64, 256)); "
+        "autocorrelation by `irfft(|rfft(s, 512)|²)`, the Levinson recursion coefficient-major, and the same "
+        "distinct-subframe grid (`frame_features_tf`, used by the SavedModel's `audio` signature) brought it to "
+        f"{SECONDS / _by_label(r['lpc_60s'], 'TF `frame_features_tf`')['median_s']:.0f}× real time.")
+    bench.note(
+        f"**Float32 throughput (goal of 2,500 frames/s missed: the machine's limit).** The network needs "
+        f"{per_frame / 1e6:.1f} MFLOP per frame (TF profiler), so the measured float32 matmul peak of "
+        f"{bench.roofline_gflops:.0f} GFLOP/s bounds it at {bound:,.0f} frames/s. The SavedModel reaches "
+        f"{sm512['rate']:,.0f} frames/s = {sm512['rate'] / bound:.0%} of that bound; no float32 engine can reach "
+        f"2,500 on this CPU. Dynamic-range int8 (weights int8, activations quantised on the fly, VNNI dot "
+        f"products) reaches {int8_512['rate']:,.0f} frames/s at batch 512; its outputs stay within the export's "
+        "int8 tolerance of the float model (parity above; per-channel r > 0.99 in the tests).")
+    bench.note(
+        f"**End to end in float32 (goal of 50× missed: the same limit).** Of "
+        f"{keras_e2e['median_s']:.2f} s per 60 s clip, the network alone takes ~{1800 / keras_512['rate']:.2f} s "
+        f"({keras_512['rate']:,.0f} frames/s through `Predictor.run`); even with free features and I/O the "
+        f"float32 roofline allows {bound / 30:.0f}× real time. The int8 engine meets the goal.")
+    bench.note(
+        f"**SavedModel streaming (goal of p50 ≤ 2 ms missed: TensorFlow's batch-1 runtime).** The SavedModel "
+        f"network alone at batch 1 takes {sm1['median_s'] * 1e3:.2f} ms per call "
+        f"(`inference_b1`), before any feature work; TFLite runs the same network in "
+        f"{_by_label(r['inference_b1'], 'TFLite float32')['median_s'] * 1e3:.2f} ms. `stream_step` adds the "
+        f"float64 LPC graph (~300 small ops). Compiling that LPC with XLA cut it from 1.6 to 0.8 ms in isolation "
+        "but left the exported step's p50 unchanged (4.2 ms both) and tripled export time, so it was not kept. "
+        f"The TFLite path meets the goal: p50 {_by_label(stream, 'TFLite float32')['median_s'] * 1e3:.2f} ms.")
+    bench.note(
+        f"**Training.** `tf.function` runs {_by_label(train, '`tf.function` (')['ratio']:.1f}× eager; "
+        f"XLA ({_by_label(train, '`tf.function(jit')['ratio']:.1f}× eager) is slower than the graph on this CPU "
+        "(oneDNN's convolution kernels beat XLA's CPU ones), so `train` keeps the plain graph. The input pipeline "
+        "is far from the bottleneck.")
+    bench.note(
+        "**Memory.** Streaming holds one window of audio and one batch of features, so its peak does not grow "
+        "with the file. Whole-file prediction keeps the clip's float64 features (16 KiB per frame) and grows with "
+        "length; use the streamer for long files.")
+
+
+# --------------------------------------------------------------------------------------------- summaries
+def _rows(data: dict) -> dict:
+    return {r["name"]: r for r in data["records"]}
+
+
+def _by_label(record: dict, start: str) -> dict:
+    return next(row for row in record["ours"] if row["label"].startswith(start))
+
+
+def card(data: dict) -> str:
+    """The model card's latency and throughput table, from this suite's results."""
+    r = _rows(data)
+    m = data["machine"]
+    stream, flops = r["streaming"], r["inference_flops"]["values"]
+    lines = ["| what | how | figure | goal |", "|---|---|---|---|"]
+    for label, short in (("TFLite float32", "TFLite float32 (NumPy LPC + interpreter)"),
+                         ("TFLite int8", "TFLite int8 (NumPy LPC + interpreter)"),
+                         ("SavedModel", "SavedModel `stream_step` (LPC in the graph)"),
+                         ("`Predictor.streamer", "`Predictor.streamer()` (Keras)")):
+        row = _by_label(stream, label)
+        goal = "p50 ≤ 2 ms" if label in ("TFLite float32", "SavedModel") else ""
+        lines.append(f"| streaming latency per frame, batch 1 | {short} | p50 {row['median_s'] * 1e3:.2f} ms, "
+                     f"p95 {row['p95_s'] * 1e3:.2f} ms | {goal} |")
+    ref = stream["reference"]
+    lines.append(f"| streaming latency per frame, batch 1 | reference: FACEGOOD's loop (per-subframe LPC port + "
+                 f"TFLite) | p50 {ref['median_s'] * 1e3:.1f} ms | |")
+    lines.append("| algorithmic lookahead | the window ends 260 ms after its frame | 260 ms | |")
+    for batch in (1, 64, 512):
+        rec = r[f"inference_b{batch}"]
+        cells = ", ".join(f"{name} {_by_label(rec, start)['rate']:,.0f}" for name, start in
+                          (("SavedModel", "SavedModel"), ("TFLite float32", "TFLite float32"),
+                           ("TFLite int8", "TFLite int8")))
+        lines.append(f"| network throughput, batch {batch} | frames/s | {cells} | "
+                     f"{'≥ 2,500 frames/s' if batch == 512 else ''} |")
+    lines.append(f"| network cost | TF profiler | {flops['FLOP per frame (TF profiler, multiply-add = 2)'] / 1e6:.1f} "
+                 f"MFLOP/frame; float32 roofline {flops['roofline-bound frames/s (float32)']:,.0f} frames/s | |")
+    e2e = r["end_to_end"]
+    keras_rtf, int8_rtf = _by_label(e2e, "`Predictor.predict")["rate"], _by_label(e2e, "`Predictor.load")["rate"]
+    lines.append(f"| end to end, 60 s WAV → CSV on disk | Keras float32 / TFLite int8 | {keras_rtf:.0f}× / "
+                 f"{int8_rtf:.0f}× real time (reference {e2e['reference']['rate']:.1f}×) | ≥ 50× |")
+    lpc = r["lpc_60s"]
+    lines.append("| LPC features of 60 s | NumPy `frame_features` / TF `frame_features_tf` | "
+                 f"{_by_label(lpc, 'NumPy `frame_features`')['ratio']:.0f}× / "
+                 f"{_by_label(lpc, 'TF `frame_features_tf`')['ratio']:.0f}× the per-subframe port | ≥ 20× |")
+    train = r["training"]
+    graph, xla = _by_label(train, "`tf.function` (")["rate"], _by_label(train, "`tf.function(jit")["rate"]
+    lines.append(f"| training, preset `paper` | eager / tf.function / XLA | {train['reference']['rate']:.0f} / "
+                 f"{graph:.0f} / {xla:.0f} rows/s | |")
+    pipe = r["input_pipeline"]
+    lines.append(f"| input pipeline alone | `pair_dataset` | {pipe['ours'][0]['rate']:,.0f} rows/s "
+                 f"({pipe['goals'][0]['value']:.0f}× the model's consumption) | ≥ 5× |")
+    mem = r["memory"]["values"]
+    lines.append(f"| peak RSS, streaming | 1 min / 10 min of audio | {mem['stream, 1 min: peak RSS, MiB']:.0f} / "
+                 f"{mem['stream, 10 min: peak RSS, MiB']:.0f} MiB ({mem['streaming peak RSS, 10 min ÷ 1 min']:.3f}×; "
+                 f"whole-file prediction {mem['whole-file peak RSS, 10 min ÷ 1 min']:.2f}×) | ≤ 1.10× |")
+    missed = [g["text"] for rec in data["records"] for g in rec["goals"] if not g["met"]]
+    lines += ["", f"Measured by `make bench` ({data['date'][:10]}, {m['cpu']}, {m['usable_cores']} cores, "
+              f"float32 matmul peak {m['roofline_gflops']:.0f} GFLOP/s); every figure beside a reference in the same "
+              "run, details and profiles in [benchmarks/results.md](../../benchmarks/results.md). "
+              + (f"Goals missed: {'; '.join(missed)} (why: results.md, Findings)." if missed else "All goals met.")]
+    return "\n".join(lines)
+
+
+def headline(data: dict) -> list[str]:
+    """README bullets: the headline ratios."""
+    r = _rows(data)
+    lpc, e2e, stream = r["lpc_60s"], r["end_to_end"], r["streaming"]
+    b512 = r["inference_b512"]
+    fraction = r["inference_flops"]["values"][
+        "SavedModel `serving_default` signature at batch 512: fraction of the float32 roofline"]
+    return [
+        f"audio2face LPC features: **{_by_label(lpc, 'NumPy `frame_features`')['ratio']:.0f}×** the original's "
+        "per-subframe routine (bit-exact), "
+        f"TF op **{_by_label(lpc, 'TF `frame_features_tf`')['ratio']:.0f}×**.",
+        f"audio2face end to end, WAV → CSV: **{_by_label(e2e, '`Predictor.load')['rate']:.0f}× real time** with the "
+        f"int8 TFLite engine, {_by_label(e2e, '`Predictor.predict')['rate']:.0f}× in float32 Keras "
+        f"(FACEGOOD's loop: {e2e['reference']['rate']:.1f}×).",
+        f"audio2face network: {_by_label(b512, 'SavedModel')['rate']:,.0f} frames/s in float32 "
+        f"({fraction:.0%} of the measured matmul peak), {_by_label(b512, 'TFLite int8')['rate']:,.0f} frames/s int8; "
+        f"**{_by_label(b512, 'SavedModel')['ratio']:.0f}×** `model.predict` per frame.",
+        f"audio2face streaming: p50 **{_by_label(stream, 'TFLite float32')['median_s'] * 1e3:.2f} ms** per frame "
+        f"(TFLite float32, batch 1) + 260 ms lookahead; "
+        f"{stream['reference']['median_s'] / _by_label(stream, 'TFLite float32')['median_s']:.0f}× FACEGOOD's loop; "
+        f"memory flat over 10 min ({r['memory']['values']['streaming peak RSS, 10 min ÷ 1 min']:.2f}×).",
+    ]
 
 
 if __name__ == "__main__":

@@ -119,20 +119,26 @@ class Bench:
         return max(3, n // 3) if self.quick else n
 
     def compare(self, name: str, title: str, unit: str, reference: Case, ours: list[Case], *, reps: int = 5,
-                warmup: int = 1, detail: str = "") -> dict:
-        """Time ``reference`` and every case of ``ours`` ``reps`` times each, interleaved, and record them."""
+                warmup: int = 1, block: int = 1, detail: str = "") -> dict:
+        """Time ``reference`` and every case of ``ours`` ``reps`` times each, interleaved, and record them.
+
+        Each round runs every case ``block`` times in a row (``block`` > 1 for per-call latencies, so one engine's
+        idle worker threads do not spin into the next engine's call), rotating which case goes first.
+        """
         cases = [reference, *ours]
         stats = [Stats(c.label, c.work) for c in cases]
-        for _ in range(warmup):
-            for c in cases:
+        for c in cases:
+            for _ in range(warmup):
                 c.fn()
-        for r in range(reps):
+        rounds = -(-reps // block)
+        for r in range(rounds):
             order = list(range(len(cases)))
             order = order[r % len(order):] + order[:r % len(order)]  # rotate: nobody always goes first
             for i in order:
-                start = time.perf_counter()
-                cases[i].fn()
-                stats[i].times.append(time.perf_counter() - start)
+                for _ in range(min(block, reps - r * block)):
+                    start = time.perf_counter()
+                    cases[i].fn()
+                    stats[i].times.append(time.perf_counter() - start)
         ref = stats[0].summary()
         rows = []
         for s in stats[1:]:
@@ -140,7 +146,7 @@ class Bench:
             row["ratio"] = (ref["median_s"] / ref["work"]) / (row["median_s"] / row["work"])
             rows.append(row)
         record = {"name": name, "title": title, "unit": unit, "reference": ref, "ours": rows, "reps": reps,
-                  "warmup": warmup, "detail": detail, "goals": []}
+                  "warmup": warmup, "block": block, "detail": detail, "goals": []}
         self.records.append(record)
         self.log(f"  {name}: reference {ref['label']} {ref['rate']:,.4g} {unit}; " + "; ".join(
             f"{row['label']} {row['rate']:,.4g} {unit} ({row['ratio']:,.3g}×)" for row in rows))

@@ -22,6 +22,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 SUITES = ("audio2face", "data", "synthetic")  # the order of results.md
+ROOT = HERE.parent
+# generated blocks: (file, marker) ← a suite module's card(data) (its model card) or headline(data) (README)
+CARDS = {"audio2face": ROOT / "zoo" / "audio2face" / "README.md"}
+README = ROOT / "README.md"
 
 
 def _fmt(x: float) -> str:
@@ -80,7 +84,8 @@ def render(results: dict) -> str:
                     lines.append(f"| ours | {row['label']} | {_time(row['median_s'])} | {_time(row['p25_s'])}–"
                                  f"{_time(row['p75_s'])} | {_time(row['p95_s'])} | {_fmt(row['rate'])} | "
                                  f"**{_fmt(row['ratio'])}×** |")
-                lines += ["", f"{rec['reps']} timed calls per implementation after {rec['warmup']} warm-up.", ""]
+                runs = f", in runs of {rec['block']}" if rec.get("block", 1) > 1 else ""
+                lines += ["", f"{rec['reps']} timed calls per implementation after {rec['warmup']} warm-up{runs}.", ""]
             else:
                 lines += ["| quantity | value |", "|---|---|"]
                 lines += [f"| {k} | {_fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v} |"
@@ -91,6 +96,38 @@ def render(results: dict) -> str:
         if data["notes"]:
             lines += ["### Findings", ""] + [n + "\n" for n in data["notes"]]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_block(path: Path, marker: str, text: str) -> None:
+    """Replace the text between ``<!-- marker -->`` and ``<!-- /marker -->`` in ``path`` (both lines kept)."""
+    doc = path.read_text()
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if start not in doc or end not in doc:
+        raise ValueError(f"{path}: no {start} … {end} block to fill")
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}")
+    tmp.replace(path)
+
+
+def update_docs(results: dict) -> list[Path]:
+    """Fill the model cards' benchmark tables and the README's headline figures from ``results``."""
+    written, bullets = [], []
+    for suite in SUITES:
+        if suite not in results["suites"] or results["suites"][suite].get("quick"):
+            continue  # a --quick run is a smoke test: it does not rewrite the documentation
+        module = importlib.import_module(f"bench_{suite}")
+        data = results["suites"][suite]
+        if hasattr(module, "card") and suite in CARDS:
+            replace_block(CARDS[suite], f"bench:{suite}", module.card(data))
+            written.append(CARDS[suite])
+        if hasattr(module, "headline"):
+            bullets += [f"- {line}" for line in module.headline(data)]
+    if bullets:
+        replace_block(README, "bench:headline", "\n".join(bullets))
+        written.append(README)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = md.with_suffix(".md.tmp")
     tmp.write_text(render(results))
     tmp.replace(md)
+    if Path(args.out).resolve() == HERE:
+        for path in update_docs(results):
+            print(f"[bench] updated {path}")
     print(f"[bench] wrote {json_path} and {md} in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -43,7 +43,7 @@ def test_compare_interleaves_rotates_and_computes_ratios(monkeypatch):
     record = bench.compare("x", "X", "items/s", harness.Case("ref", worker("ref", 8.0), work=2),
                            [harness.Case("fast", worker("fast", 1.0), work=4),
                             harness.Case("slow", worker("slow", 4.0), work=1)], reps=4, warmup=2)
-    assert calls[:6] == ["ref", "fast", "slow"] * 2  # warm-up: every case, in order
+    assert calls[:6] == ["ref", "ref", "fast", "fast", "slow", "slow"]  # warm-up: every case
     rounds = [calls[6 + 3 * r:9 + 3 * r] for r in range(4)]
     assert [r[0] for r in rounds] == ["ref", "fast", "slow", "ref"]  # the first place rotates
     assert all(sorted(r) == ["fast", "ref", "slow"] for r in rounds)
@@ -54,6 +54,18 @@ def test_compare_interleaves_rotates_and_computes_ratios(monkeypatch):
     assert bench.goal(record, "fast vs ref", fast["ratio"], 20, unit="×") is False
     assert bench.goal(record, "slow p50", slow["median_s"], 5.0, higher_is_better=False) is True
     assert [g["met"] for g in record["goals"]] == [False, True]
+
+
+def test_compare_in_blocks(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(harness.time, "perf_counter", clock)
+    calls = []
+    bench = harness.Bench("t", roofline_gflops=1.0, log=lambda *_: None)
+    record = bench.compare("x", "X", "f/s", harness.Case("a", lambda: calls.append("a") or clock.advance(1)),
+                           [harness.Case("b", lambda: calls.append("b") or clock.advance(1))], reps=5, warmup=0,
+                           block=2)
+    assert "".join(calls) == "aabb" + "bbaa" + "ab"  # runs of 2, rotating; the last round is cut to 5 calls
+    assert record["reference"]["calls"] == record["ours"][0]["calls"] == 5
 
 
 def test_percentiles_and_spread():
