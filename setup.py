@@ -18,6 +18,7 @@ CORE = [
     "ai-edge-litert==2.3.0",
     "tensorflow-serving-api==2.21.0",
     "librosa==0.11.0",
+    "numba==0.68.1",  # audio2face's bit-exact LPC loops (also librosa's)
     "soundfile==0.14.0",
     "soxr>=0.5,<2",
     "espeakng-loader==0.2.4",

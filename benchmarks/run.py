@@ -1,6 +1,6 @@
 """Run the benchmark suites and write benchmarks/results.json and benchmarks/results.md.
 
-Usage: ``python benchmarks/run.py [SUITE ...] [--quick]`` (``make bench``, ``zoo bench [SUITE]``). Suites are
+Usage: ``python benchmarks/run.py [SUITE ...] [--quick] [--profile DIR]`` (``make bench``, ``zoo bench``). Suites are
 the modules ``bench_<suite>.py`` beside this file, each with ``run(bench)``. Running some suites keeps the
 others' earlier records in results.json (each suite carries its own machine facts and date); results.md is
 always rendered from the whole results.json.
@@ -130,11 +130,29 @@ def update_docs(results: dict) -> list[Path]:
     return written
 
 
+def _profiled(fn, bench, folder: Path, suite: str) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    folder.mkdir(parents=True, exist_ok=True)
+    profiler = cProfile.Profile()
+    profiler.runcall(fn, bench)
+    profiler.dump_stats(folder / f"{suite}.prof")
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(60)
+    (folder / f"{suite}.txt").write_text(text.getvalue())
+    print(f"[bench] profile of {suite}: {folder / f'{suite}.txt'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suites", nargs="*", help=f"suites to run (default: all of {', '.join(SUITES)})")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier figures)")
     parser.add_argument("--out", default=str(HERE), help="folder for results.json and results.md")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="also profile each suite with cProfile: DIR/<suite>.prof and DIR/<suite>.txt (top 60 "
+                             "by cumulative time; the timings then include the profiler's overhead)")
     args = parser.parse_args(argv)
     unknown = [s for s in args.suites if s not in SUITES]
     if unknown:
@@ -153,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         facts = machine()
         bench = Bench(suite, facts["roofline_gflops"], quick=args.quick)
-        importlib.import_module(f"bench_{suite}").run(bench)
+        module = importlib.import_module(f"bench_{suite}")
+        if args.profile:
+            _profiled(module.run, bench, Path(args.profile), suite)
+        else:
+            module.run(bench)
         results["suites"][suite] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": facts,
                                     "seconds": time.perf_counter() - t0, "quick": args.quick, **bench.to_json()}
         tmp = json_path.with_suffix(".json.tmp")  # after every suite: a later failure keeps what was measured

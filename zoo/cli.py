@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "The same as `make bench`; all suites take under 10 minutes on 2 cores.")
     bench.add_argument("suites", nargs="*", metavar="NAME", help="suites to run (default: all), e.g. audio2face")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run; noisier figures)")
+    bench.add_argument("--profile", metavar="DIR", help="also write a cProfile of each suite into DIR")
     for info in registry.MODELS:
         model_parser = sub.add_parser(info.name, help=f"{info.title} [{info.status}]",
                                       description=_describe(info),
@@ -93,7 +94,8 @@ def _bench(args) -> int:
         print(f"zoo bench: error: no {runner}: the benchmarks live in the source checkout "
               "(git clone the project and install it with `make setup`)", file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, str(runner), *args.suites, *(["--quick"] if args.quick else [])])
+    options = (["--quick"] if args.quick else []) + (["--profile", args.profile] if args.profile else [])
+    return subprocess.call([sys.executable, str(runner), *args.suites, *options])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,8 +41,8 @@ off by > 1e-3 (0.005 % > 1e-6: float32 output rounding); digital silence exact; 
 1e-7 float and int16-scale noise max 1.5e-8; 50 Hz hum at −60 dBFS + 1 LSB max 2.9e-8; a tone burst after
 silence max 2.0e-6; a pure 1 kHz sine max 2.3e-5 and DC max 1.6e-5 (these two have condition ~1e9 through the
 1e-9 correction; plain float32 there: 4.1 and 1.0). TFLite (with XNNPACK) gives the same numbers. Cost: ~30
-float32 ops per (lag, sample): about 6–11 s per 60 s of audio on 2 busy cores in TF or TFLite (float32 path ~1.5 s,
-NumPy ``lpc_facegood`` ~1 s).
+float32 ops per (lag, sample): about 6–11 s per 60 s of audio on 2 busy cores in TF or TFLite (float32 path ~1.3 s;
+the float64 path and the NumPy functions: ``benchmarks/results.md``).
 Synthetic formant "speech" (pure resonators, harsher than real speech): max ≤ 7.9e-6. The double-float path
 expects |x| < 1e17 (int16-scale or [-1, 1] audio). Its pair arithmetic avoids the patterns that Grappler and the
 TFLite converter rewrite (see the comment above ``_two_sum``); the tests check it traced and converted.
@@ -61,6 +61,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numba
 import numpy as np
 
 from zoo.datasets.audio import resample
@@ -78,7 +79,6 @@ FEATURE_SHAPE = (ORDER, SUBFRAMES, 1)  # (coefficient, time, channel)
 WINDOW_SPEC = WindowSpec(window_seconds=WINDOW / SAMPLE_RATE, lookahead_seconds=LOOKAHEAD / SAMPLE_RATE)
 WHITE_NOISE_CORRECTION = 1e-9  # R[0] ← R[0] · (1 + 1e-9)
 BLOCK = 128  # windows per NumPy block (bounds the working memory to ~60 MB)
-AUTOCORR_CHUNK = 512  # subframes per autocorrelation chunk (32 lag products of 1 MB each: cache-sized)
 # Frame anchors return to the same position on the 128-sample subframe grid every 6 frames:
 # 6 · 16000 / 30 = 3200 samples = 25 hops, so frame i + 6 reuses subframes 25 … 63 of frame i.
 PERIOD_FRAMES = 6
@@ -164,9 +164,9 @@ def _check_windows(windows) -> np.ndarray:
 
 
 def _subframes(windows: np.ndarray) -> np.ndarray:
-    """(N, 8320) → (N·64, 256) float64 subframes (a copy), subframe k = samples [128k, 128k+256)."""
+    """(N, 8320) → (N·64, 256) subframes (a copy in the windows' dtype), subframe k = samples [128k, 128k+256)."""
     view = np.lib.stride_tricks.sliding_window_view(windows, SUBFRAME, axis=1)[:, ::HOP]
-    return view.reshape(-1, SUBFRAME).astype(np.float64)
+    return view.reshape(-1, SUBFRAME)
 
 
 def _to_layout(per_subframe: np.ndarray, n_windows: int) -> np.ndarray:
@@ -175,51 +175,94 @@ def _to_layout(per_subframe: np.ndarray, n_windows: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- NumPy features
-def _autocorr_sequential(s: np.ndarray) -> np.ndarray:
-    """R[j, m] = Σ_{n=0}^{255−j} s[m, n]·s[m, n+j] for j < 32, summed in n order (the C order): (M, 256) → (32, M).
+@numba.njit(cache=True, nogil=True)
+def _autocorr_kernel(x, weights, out):  # pragma: no cover (compiled; covered through _autocorr_sequential)
+    s = np.empty(SUBFRAME)
+    acc = np.empty(ORDER)
+    for m in range(x.shape[0]):
+        for n in range(SUBFRAME):
+            s[n] = np.float64(x[m, n]) * weights[n]
+        acc[:] = 0.0
+        for n in range(SUBFRAME):  # the C order per lag: n ascending; the 32 lags are independent sums
+            sn = s[n]
+            for j in range(min(ORDER, SUBFRAME - n)):
+                acc[j] += sn * s[n + j]
+        out[:, m] = acc
 
-    One product array per lag, reduced over its leading axis (``np.add.reduce`` along a non-contiguous axis adds
-    row after row, i.e. sequentially in n), in chunks of ``AUTOCORR_CHUNK`` subframes that stay in cache.
+
+@numba.njit(cache=True, nogil=True)
+def _levinson_kernel(r, out):  # pragma: no cover (compiled; covered through _levinson)
+    a = np.empty(ORDER)
+    rm = np.empty(ORDER)
+    for m in range(r.shape[1]):
+        rm[:] = r[:, m]
+        a[:] = 0.0
+        a[0] = 1.0
+        err = rm[0] * (1.0 + WHITE_NOISE_CORRECTION)
+        if err > 0.0:
+            for i in range(1, ORDER):
+                acc = 0.0
+                for j in range(1, i):  # Σ_{j=1}^{i−1} a_j R[i−j], accumulated from 0 in j order
+                    acc += a[j] * rm[i - j]
+                k = -(rm[i] + acc) / err
+                if not abs(k) < 1.0:  # |k| ≥ 1 (or NaN): a_i … a_31 stay 0, the recursion stops
+                    break
+                for j in range(1, i // 2 + 1):  # a_j ← a_j + k·a_{i−j}, a_{i−j} ← a_{i−j} + k·a_j (old values)
+                    lo, hi = a[j], a[i - j]
+                    a[j] = lo + k * hi
+                    if j != i - j:
+                        a[i - j] = hi + k * lo
+                a[i] = k
+                err = err * (1.0 - k * k)
+        out[:, m] = a
+
+
+def _autocorr_sequential(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """R[j, m] = Σ_{n=0}^{255−j} s[m, n]·s[m, n+j], j < 32, s = float64(x)·weights (default 1), summed in n order
+    (the C order): (M, 256) of any float dtype, rows may be strided views → (32, M) float64.
+
+    A compiled loop (numba, IEEE arithmetic without contraction): per subframe the 32 lags accumulate side by
+    side, each sequentially in n, so the sums are the C routine's bit for bit.
     """
-    out = np.empty((ORDER, s.shape[0]))
-    for start in range(0, s.shape[0], AUTOCORR_CHUNK):
-        chunk = np.ascontiguousarray(s[start:start + AUTOCORR_CHUNK].T)  # (256, m): n-major
-        for j in range(ORDER):
-            np.add.reduce(chunk[:SUBFRAME - j] * chunk[j:], axis=0, out=out[j, start:start + chunk.shape[1]])
+    out = np.empty((ORDER, x.shape[0]))
+    _autocorr_kernel(x, np.ones(SUBFRAME) if weights is None else weights, out)
     return out
 
 
 def _levinson(r: np.ndarray) -> np.ndarray:
-    """FACEGOOD's Levinson–Durbin (order 31) on R (32, M) float64 → [1, a_1 … a_31] (32, M), C arithmetic order."""
-    m_count = r.shape[1]
-    r0 = r[0] * (1.0 + WHITE_NOISE_CORRECTION)
-    a = np.zeros((ORDER, m_count))
-    a[0] = 1.0
-    alive = r0 > 0
-    err = np.where(alive, r0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for m in range(1, ORDER):
-            acc = np.add.reduce(a[1:m] * r[m - 1:0:-1], axis=0) if m > 1 else 0.0  # sequential in j
-            k = -(r[m] + acc) / err
-            alive &= np.abs(k) < 1.0  # |k| ≥ 1 (or NaN): a_m … a_31 stay 0, the recursion stops
-            k = np.where(alive, k, 0.0)
-            a[1:m] = a[1:m] + k * a[m - 1:0:-1]  # k = 0 leaves a stopped subframe's a_j unchanged exactly
-            a[m] = k
-            err = np.where(alive, err * (1.0 - k * k), err)
-    return a
+    """FACEGOOD's Levinson–Durbin (order 31) on R (32, M) float64 → [1, a_1 … a_31] (32, M), C arithmetic order.
+
+    E_0 = R[0]·(1 + 1e-9); k_i = −(R[i] + Σ_{j<i} a_j R[i−j]) / E_{i−1}; a_j ← a_j + k_i a_{i−j}; a_i = k_i;
+    E_i = E_{i−1}(1 − k_i²). R[0] ≤ 0 gives [1, 0, …, 0]; |k_i| ≥ 1 leaves a_i … a_31 at 0.
+    """
+    out = np.empty((ORDER, r.shape[1]))
+    _levinson_kernel(np.ascontiguousarray(r, dtype=np.float64), out)
+    return out
 
 
 def _lpc_subframes(sub: np.ndarray) -> np.ndarray:
     """FACEGOOD LPC of raw subframes (M, 256) float64 → (32, M)."""
-    return _levinson(_autocorr_sequential(sub * _HANN))
+    return _levinson(_autocorr_sequential(sub, _HANN))
 
 
 def _autocorr_paper_subframes(sub: np.ndarray) -> np.ndarray:
     """Karras autocorrelation of raw subframes (M, 256) float64 → (32, M)."""
-    return _autocorr_sequential((sub - sub.mean(axis=1, keepdims=True)) * _HANN) / SUBFRAME
+    sub = np.asarray(sub, np.float64)
+    return _autocorr_sequential(sub - sub.mean(axis=1, keepdims=True), _HANN) / SUBFRAME
 
 
 _PER_SUBFRAME = {"lpc_facegood": _lpc_subframes, "autocorr_paper": _autocorr_paper_subframes}
+
+
+def subframe_features(subframes: np.ndarray, feature: str = "lpc_facegood") -> np.ndarray:
+    """The feature of raw 256-sample subframes (M, 256), any real dtype → (32, M) float64, each column independent
+    of the others (so any grouping of subframes gives the same bits as the window functions)."""
+    if feature not in _PER_SUBFRAME:
+        raise ValueError(f"unknown feature {feature!r}; choose one of {sorted(_PER_SUBFRAME)}")
+    sub = np.asarray(subframes)
+    if sub.ndim != 2 or sub.shape[1] != SUBFRAME:
+        raise ValueError(f"subframes must be (M, {SUBFRAME}); got shape {sub.shape}")
+    return _PER_SUBFRAME[feature](sub)
 
 
 def _window_features(windows, per_subframe) -> np.ndarray:
@@ -277,7 +320,7 @@ def frame_features(audio16k: np.ndarray, n_frames: int | None = None, feature: s
         count = PERIOD_HOPS * (len(frames) - 1) + SUBFRAMES
         subframes = grid[anchors[phase]:anchors[phase] + HOP * count:HOP]
         for start in range(0, count, BLOCK * SUBFRAMES):
-            columns.append(per_subframe(subframes[start:start + BLOCK * SUBFRAMES].astype(np.float64)))
+            columns.append(per_subframe(subframes[start:start + BLOCK * SUBFRAMES]))
         index[frames] = offset + PERIOD_HOPS * q[:, None] + np.arange(SUBFRAMES)
         offset += count
     per = np.concatenate(columns, axis=1) if columns else np.zeros((ORDER, 0))

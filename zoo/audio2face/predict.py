@@ -328,6 +328,20 @@ class Streamer:
         self._offset = 0
         self._received = 0
         self.next_frame = 0
+        self._subframes: dict[int, np.ndarray] = {}  # subframe start (padded coordinates) → its (32,) feature
+
+    def _features(self, starts: list[int]) -> np.ndarray:
+        """(n, 32, 64, 1) float32 features of the windows at ``starts`` (padded coordinates). Each subframe is
+        computed once per stream: frame i + 6 reuses 39 of frame i's 64 subframes (``features.PERIOD_FRAMES``)."""
+        grid = (np.asarray(starts)[:, None] + feats.HOP * np.arange(feats.SUBFRAMES)).ravel().tolist()
+        cache = self._subframes
+        missing = sorted(set(grid) - cache.keys())
+        if missing:
+            at = np.asarray(missing)[:, None] - self._offset + np.arange(feats.SUBFRAME)
+            columns = feats.subframe_features(self._buffer[at], self.predictor.config.feature)
+            cache.update(zip(missing, columns.T))
+        rows = np.stack([cache[s] for s in grid]).reshape(len(starts), feats.SUBFRAMES, feats.ORDER)
+        return rows.transpose(0, 2, 1)[..., None].astype(np.float32)
 
     def _ready_frames(self, final: bool) -> Iterator[tuple[int, np.ndarray]]:
         total = feats.num_frames(self._received) if final else None
@@ -342,13 +356,13 @@ class Streamer:
             starts.append(start)
         if not starts:
             return
-        windows = np.stack([self._buffer[s - self._offset:s - self._offset + feats.WINDOW] for s in starts])
-        features = feats.FEATURES[self.predictor.config.feature](windows).astype(np.float32)
-        values = self.predictor.run(features, np.repeat(self._emotion, len(starts), axis=0))
+        values = self.predictor.run(self._features(starts), np.repeat(self._emotion, len(starts), axis=0))
         for k, row in enumerate(values):
             yield self.next_frame + k, row
         self.next_frame += len(starts)
-        drop = _window_start(self.next_frame) - self._offset
+        first = _window_start(self.next_frame)  # no later window starts before this sample
+        self._subframes = {s: v for s, v in self._subframes.items() if s >= first}
+        drop = first - self._offset
         if drop > 0:
             self._buffer = self._buffer[drop:]
             self._offset += drop
