@@ -174,7 +174,7 @@ def bench_inference(bench, features, savedmodel, tflite32, tflite8, model):
              Case("Keras model in a tf.function (`Predictor.run`)", lambda xt=xt: keras_run(xt).numpy(), batch),
              Case("TFLite float32 (XNNPACK)", lambda x=x: run32(features=x), batch),
              Case("TFLite int8 dynamic range (XNNPACK)", lambda x=x: run8(features=x), batch)],
-            reps=bench.reps(30 if batch == 1 else 8 if batch == 64 else 5))
+            reps=bench.reps(30 if batch == 1 else 8 if batch == 64 else 5), block=10 if batch == 1 else 1)
     roofline = bench.roofline_gflops
     best = records[512]
     values = {"FLOP per frame (TF profiler, multiply-add = 2)": flops,
