@@ -440,3 +440,15 @@ def test_tf_frame_features_match_numpy_for_a_batch_of_clips():
     ref = F.frame_features(batch[0], feature="autocorr_paper")
     assert np.abs(paper - ref).max() <= 1e-6 * np.abs(ref).max()
     assert F.frame_features_tf(np.zeros((1, 100), np.float32)).shape == (1, 0, 32, 64, 1)
+
+
+def test_frame_features_from_any_first_frame_equal_the_slice():
+    audio = speech_like(3, seed=9).reshape(-1)
+    whole = F.frame_features(audio)
+    n = len(whole)
+    for first, count in ((0, 5), (1, 7), (5, 13), (12, n - 12), (n - 3, 3), (n - 1, 4)):
+        got = F.frame_features(audio, count, first_frame=first)
+        expected = F.lpc_facegood(F.clip_windows(audio, first + count)[first:])
+        assert np.array_equal(got, expected), (first, count)
+    assert np.array_equal(F.frame_features(audio, first_frame=7), whole[7:])
+    assert F.frame_features(audio, first_frame=n + 5).shape == (0, 32, 64, 1)

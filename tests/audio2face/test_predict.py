@@ -102,6 +102,22 @@ def test_emotion_controls(predictor, speech):
         predictor.emotion_vectors(np.zeros(7), n)
 
 
+def test_whole_clip_prediction_in_chunks_equals_one_pass(predictor, speech, monkeypatch):
+    import importlib
+
+    predict_module = importlib.import_module("zoo.audio2face.predict")  # the package re-exports predict()
+    _, audio, rate = speech
+    n = len(audio) * 30 // 16000
+    one_pass = predictor.run(predictor.features(Predictor.audio16k(audio, rate)), predictor.emotion_vectors(None, n))
+    calls = []
+    original = predictor.features
+    monkeypatch.setattr(predict_module, "CHUNK_FRAMES", 7)
+    monkeypatch.setattr(predictor, "features", lambda *a, **k: calls.append(a[1:]) or original(*a, **k))
+    chunked = predictor.predict(audio, rate).values
+    assert len(calls) == -(-n // 7) and calls[1] == (7, 7)  # (frames, first frame) of each chunk
+    np.testing.assert_allclose(chunked, one_pass, atol=1e-6)
+
+
 @pytest.mark.parametrize("chunk", [1000, 533, 4096])
 def test_streaming_equals_batch(predictor, speech, chunk):
     _, audio, _ = speech

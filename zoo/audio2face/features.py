@@ -65,7 +65,7 @@ import numba
 import numpy as np
 
 from zoo.datasets.audio import resample
-from zoo.datasets.windows import WindowSpec, frame_anchors, frame_windows, pad_for_windows
+from zoo.datasets.windows import WindowSpec, frame_anchors, frame_windows
 
 SAMPLE_RATE = 16000  # Hz
 FPS = 30  # animation frames per second
@@ -288,42 +288,53 @@ def autocorr_paper(windows: np.ndarray) -> np.ndarray:
     return _window_features(windows, _autocorr_paper_subframes)
 
 
-def frame_features(audio16k: np.ndarray, n_frames: int | None = None, feature: str = "lpc_facegood") -> np.ndarray:
-    """``FEATURES[feature](clip_windows(audio16k, n_frames))``, bit for bit, computing each distinct subframe once.
+def frame_features(audio16k: np.ndarray, n_frames: int | None = None, feature: str = "lpc_facegood", *,
+                   first_frame: int = 0) -> np.ndarray:
+    """``FEATURES[feature](clip_windows(audio16k, …)[first_frame:first_frame + n_frames])``, bit for bit, computing
+    each distinct subframe once. ``n_frames`` defaults to the clip's frames from ``first_frame`` on.
 
-    Frame ``i = 6q + p`` uses subframes ``25q … 25q + 63`` of phase ``p``'s 128-sample grid, which starts at the
-    window of frame ``p`` (``PERIOD_FRAMES``, ``PERIOD_HOPS``): a clip needs ~25/6 ≈ 4.2 subframes per frame
-    instead of 64 (2.56× less work than per-window features). (N, 32, 64, 1) float64.
+    Frame ``f + 6q + p`` (``f = first_frame``) uses subframes ``25q … 25q + 63`` of phase ``p``'s 128-sample grid,
+    which starts at the window of frame ``f + p`` (anchors advance by exactly 3200 samples = 25 hops every 6
+    frames: ``PERIOD_FRAMES``, ``PERIOD_HOPS``): ~25/6 ≈ 4.2 subframes per frame instead of 64 (2.56× less work
+    than per-window features). Only the audio under the requested windows is read, so a long clip can be done in
+    chunks of frames with bounded memory. (N, 32, 64, 1) float64.
     """
     if feature not in _PER_SUBFRAME:
         raise ValueError(f"unknown feature {feature!r}; choose one of {sorted(_PER_SUBFRAME)}")
     audio = np.asarray(audio16k)
     if audio.ndim != 1:
         raise ValueError(f"frame_features needs mono (samples,) audio; got shape {audio.shape}")
-    n = num_frames(audio.shape[0]) if n_frames is None else int(n_frames)
-    if n < 0:
-        raise ValueError(f"n_frames must be >= 0; got {n_frames}")
-    if not np.isfinite(audio).all():
-        raise ValueError("audio contains non-finite samples (NaN or Inf)")
+    first = int(first_frame)
+    n = max(num_frames(audio.shape[0]) - first, 0) if n_frames is None else int(n_frames)
+    if n < 0 or first < 0:
+        raise ValueError(f"n_frames and first_frame must be >= 0; got {n_frames}, {first_frame}")
+    if n == 0:
+        return np.zeros((0, *FEATURE_SHAPE))
     per_subframe = _PER_SUBFRAME[feature]
-    anchors = frame_anchors(n, SAMPLE_RATE, FPS)  # window starts in audio padded by WINDOW − LOOKAHEAD zeros
-    padded = pad_for_windows(audio, WINDOW, LOOKAHEAD)
-    need = int(anchors[-1]) + WINDOW if n else 0
-    if need > padded.size:
-        padded = np.pad(padded, (0, need - padded.size))
-    grid = np.lib.stride_tricks.sliding_window_view(padded, SUBFRAME)
+    # window starts in audio padded by WINDOW − LOOKAHEAD zeros; the segment [lo, hi) of that padded audio
+    anchors = frame_anchors(first + n, SAMPLE_RATE, FPS)[first:]
+    lo, hi = int(anchors[0]), int(anchors[-1]) + WINDOW
+    segment = np.zeros(hi - lo, np.float32)
+    a, b = max(lo - (WINDOW - LOOKAHEAD), 0), min(hi - (WINDOW - LOOKAHEAD), audio.shape[0])
+    if b > a:
+        piece = audio[a:b]
+        if not np.isfinite(piece).all():
+            raise ValueError("audio contains non-finite samples (NaN or Inf)")
+        segment[a + WINDOW - LOOKAHEAD - lo:b + WINDOW - LOOKAHEAD - lo] = piece
+    grid = np.lib.stride_tricks.sliding_window_view(segment, SUBFRAME)
     columns, index = [], np.empty((n, SUBFRAMES), np.int64)
     offset = 0
     for phase in range(min(PERIOD_FRAMES, n)):
         frames = np.arange(phase, n, PERIOD_FRAMES)
         q = np.arange(len(frames))
         count = PERIOD_HOPS * (len(frames) - 1) + SUBFRAMES
-        subframes = grid[anchors[phase]:anchors[phase] + HOP * count:HOP]
-        for start in range(0, count, BLOCK * SUBFRAMES):
-            columns.append(per_subframe(subframes[start:start + BLOCK * SUBFRAMES]))
+        start = int(anchors[phase]) - lo
+        subframes = grid[start:start + HOP * count:HOP]
+        for block in range(0, count, BLOCK * SUBFRAMES):
+            columns.append(per_subframe(subframes[block:block + BLOCK * SUBFRAMES]))
         index[frames] = offset + PERIOD_HOPS * q[:, None] + np.arange(SUBFRAMES)
         offset += count
-    per = np.concatenate(columns, axis=1) if columns else np.zeros((ORDER, 0))
+    per = np.concatenate(columns, axis=1)
     return np.ascontiguousarray(per[:, index].transpose(1, 0, 2))[..., None]
 
 

@@ -37,6 +37,7 @@ from .metrics import evaluate_predictions
 from .rig import to_arkit
 
 OUTPUT_SUFFIXES = (".csv", ".npy", ".json")
+CHUNK_FRAMES = 3072  # frames per feature chunk of whole-clip prediction (~102 s; 6 batches of 512; ~75 MB)
 
 
 @dataclass
@@ -248,9 +249,18 @@ class Predictor:
             np.float32)
 
     # -- inference -------------------------------------------------------------------------
-    def features(self, audio16k: np.ndarray, n_frames: int | None = None) -> np.ndarray:
+    def features(self, audio16k: np.ndarray, n_frames: int | None = None, first_frame: int = 0) -> np.ndarray:
         """(N, 32, 64, 1) float32 features of 16 kHz mono audio (``features.frame_features``)."""
-        return feats.frame_features(audio16k, n_frames, self.config.feature).astype(np.float32)
+        return feats.frame_features(audio16k, n_frames, self.config.feature, first_frame=first_frame).astype(
+            np.float32)
+
+    def values(self, audio16k: np.ndarray, n_frames: int, emotion: np.ndarray) -> np.ndarray:
+        """(n_frames, N) network outputs for 16 kHz audio and (n_frames, E) emotion, ``CHUNK_FRAMES`` frames at a
+        time, so memory stays bounded however long the audio (the chunks' features are the one-pass bits, and
+        the chunks hold whole batches)."""
+        out = [self.run(self.features(audio16k, min(CHUNK_FRAMES, n_frames - a), a), emotion[a:a + CHUNK_FRAMES])
+               for a in range(0, n_frames, CHUNK_FRAMES)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
 
     def run(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
         """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches (Keras or TFLite)."""
@@ -283,7 +293,7 @@ class Predictor:
             where = f"{audio}: " if isinstance(audio, (str, os.PathLike)) else ""
             raise ValueError(f"{where}audio of {len(audio16k) / feats.SAMPLE_RATE:.3f} s is shorter than one "
                              f"{feats.FPS} fps frame")
-        values = self.run(self.features(audio16k, n), self.emotion_vectors(emotion, n))
+        values = self.values(audio16k, n, self.emotion_vectors(emotion, n))
         anim = Animation(values, self.names).smoothed(smooth)
         return anim.clipped() if clip else anim
 
@@ -409,8 +419,7 @@ def evaluate(model_dir: str | os.PathLike, data, *, clip_ids: Sequence[str] | No
     animations = {}
     for clip in clips:
         audio = feats.prepare_audio(clip.audio, clip.sample_rate)
-        values = predictor.run(predictor.features(audio, clip.num_frames),
-                               predictor.emotion_vectors(None, clip.num_frames))
+        values = predictor.values(audio, clip.num_frames, predictor.emotion_vectors(None, clip.num_frames))
         animations[clip.name] = Animation(values, predictor.names)
     evaluation = evaluate_predictions([a.values for a in animations.values()], [c.targets for c in clips],
                                       predictor.names, mean_pose)
