@@ -511,7 +511,7 @@ def findings(bench) -> None:
         "prediction used to keep the clip's float64 features (16 KiB per frame: +1 GiB for 10 min); it now "
         "computes them in chunks of 3,072 frames (`Predictor.values`, bit-identical features), so it grows only "
         f"with the decoded audio: {mem['whole, 1 min: peak RSS, MiB']:.0f} → {mem['whole, 10 min: peak RSS, MiB']:.0f}"
-        " MiB from 1 to 10 min.")
+        " MiB from 1 to 10 min (its ~0.5 GiB above the streamer are the activations of 512-frame batches).")
 
 
 # --------------------------------------------------------------------------------------------- summaries
