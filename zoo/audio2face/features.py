@@ -59,9 +59,9 @@ anchors repeat their place on the 128-sample grid every 6 frames, so a clip need
 """
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
-import numba
 import numpy as np
 
 from zoo.datasets.audio import resample
@@ -175,8 +175,7 @@ def _to_layout(per_subframe: np.ndarray, n_windows: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- NumPy features
-@numba.njit(cache=True, nogil=True)
-def _autocorr_kernel(x, weights, out):  # pragma: no cover (compiled; covered through _autocorr_sequential)
+def _autocorr_loops(x, weights, out):  # compiled by _kernels()
     s = np.empty(SUBFRAME)
     acc = np.empty(ORDER)
     for m in range(x.shape[0]):
@@ -190,8 +189,7 @@ def _autocorr_kernel(x, weights, out):  # pragma: no cover (compiled; covered th
         out[:, m] = acc
 
 
-@numba.njit(cache=True, nogil=True)
-def _levinson_kernel(r, out):  # pragma: no cover (compiled; covered through _levinson)
+def _levinson_loops(r, out):  # compiled by _kernels()
     a = np.empty(ORDER)
     rm = np.empty(ORDER)
     for m in range(r.shape[1]):
@@ -217,6 +215,16 @@ def _levinson_kernel(r, out):  # pragma: no cover (compiled; covered through _le
         out[:, m] = a
 
 
+@functools.cache
+def _kernels():
+    """The two loops compiled by numba on first use (IEEE arithmetic, no contraction; cached on disk), so importing
+    this module does not load LLVM."""
+    import numba
+
+    compile_ = numba.njit(cache=True, nogil=True)
+    return compile_(_autocorr_loops), compile_(_levinson_loops)
+
+
 def _autocorr_sequential(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """R[j, m] = Σ_{n=0}^{255−j} s[m, n]·s[m, n+j], j < 32, s = float64(x)·weights (default 1), summed in n order
     (the C order): (M, 256) of any float dtype, rows may be strided views → (32, M) float64.
@@ -225,7 +233,7 @@ def _autocorr_sequential(x: np.ndarray, weights: np.ndarray | None = None) -> np
     side, each sequentially in n, so the sums are the C routine's bit for bit.
     """
     out = np.empty((ORDER, x.shape[0]))
-    _autocorr_kernel(x, np.ones(SUBFRAME) if weights is None else weights, out)
+    _kernels()[0](x, np.ones(SUBFRAME) if weights is None else weights, out)
     return out
 
 
@@ -236,7 +244,7 @@ def _levinson(r: np.ndarray) -> np.ndarray:
     E_i = E_{i−1}(1 − k_i²). R[0] ≤ 0 gives [1, 0, …, 0]; |k_i| ≥ 1 leaves a_i … a_31 at 0.
     """
     out = np.empty((ORDER, r.shape[1]))
-    _levinson_kernel(np.ascontiguousarray(r, dtype=np.float64), out)
+    _kernels()[1](np.ascontiguousarray(r, dtype=np.float64), out)
     return out
 
 
