@@ -13,6 +13,7 @@ collects the suites' records into ``results.json`` and renders ``results.md`` fr
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
@@ -45,25 +46,22 @@ class Stats:
                 "rate": self.work / float(p50), "spread": float((p75 - p25) / p50)}
 
 
+def _cpuinfo(key: str) -> str | None:
+    """The first ``key: value`` of /proc/cpuinfo (None where there is no such file or line)."""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (or platform.processor())."""
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_flags() -> set[str]:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+    return set((_cpuinfo("flags") or "").split())
 
 
 def matmul_peak(size: int = 2048, reps: int = 7) -> dict:
