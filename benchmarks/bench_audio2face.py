@@ -116,6 +116,19 @@ def export_artifacts(workdir: Path, audio: np.ndarray):
                         int8=True)
 
 
+def engines(path_float32: Path, path_int8: Path) -> dict:
+    """The pretrained model loaded once, as three Predictors sharing it: Keras, TFLite float32, TFLite int8."""
+    from zoo.audio2face.predict import Predictor
+
+    keras_predictor = Predictor.load(MODEL_DIR)
+
+    def with_tflite(path):
+        p = keras_predictor
+        return Predictor(p.model, p.config, p.database, p.metadata, tflite=path)
+
+    return {"keras": keras_predictor, "float32": with_tflite(path_float32), "int8": with_tflite(path_int8)}
+
+
 def tflite_runner(path: Path):
     """The ``serving_default`` signature runner of a TFLite file (XNNPACK, one thread per core)."""
     from ai_edge_litert.interpreter import Interpreter
@@ -213,20 +226,18 @@ def bench_inference(bench, features, savedmodel, tflite32, tflite8, model):
     return flops
 
 
-def bench_end_to_end(bench, workdir, audio, tflite32, tflite8):
+def bench_end_to_end(bench, workdir, audio, tflite32, predictors):
     """(c) WAV file → named blendshapes CSV on disk, as a real-time factor."""
     import soundfile as sf
     from harness import Case
 
     from zoo.audio2face import features as F
-    from zoo.audio2face.predict import Predictor
 
     wav = workdir / "clip60.wav"
     sf.write(wav, audio, F.SAMPLE_RATE, subtype="PCM_16")
     short_wav = workdir / "clip6.wav"
     sf.write(short_wav, audio[:REFERENCE_SECONDS * F.SAMPLE_RATE], F.SAMPLE_RATE, subtype="PCM_16")
-    keras_predictor = Predictor.load(MODEL_DIR)
-    int8_predictor = Predictor.load(MODEL_DIR, tflite=tflite8)
+    keras_predictor, int8_predictor = predictors["keras"], predictors["int8"]
     run32 = tflite_runner(tflite32)
     names = keras_predictor.names
 
@@ -253,12 +264,11 @@ def bench_end_to_end(bench, workdir, audio, tflite32, tflite8):
         bench.goal(record, f"{row['label'].split(' (')[0]} real-time factor", row["rate"], 50, unit="×")
 
 
-def bench_streaming(bench, audio, savedmodel, tflite32, tflite8):
+def bench_streaming(bench, audio, savedmodel, tflite32, predictors):
     """(d) per-frame latency at batch 1; the 260 ms lookahead is algorithmic and reported apart."""
     from harness import Case
 
     from zoo.audio2face import features as F
-    from zoo.audio2face.predict import Predictor
 
     frames = STREAM_FRAMES + 10
     windows = F.clip_windows(audio)[:frames]
@@ -306,11 +316,11 @@ def bench_streaming(bench, audio, savedmodel, tflite32, tflite8):
         "streaming", "(d) streaming: latency per frame at batch 1 (features + network)", "frames/s",
         Case("FACEGOOD's loop: per-subframe LPC port (`np.dot`) + TFLite float32 call", facegood_frame),
         [Case("TFLite float32: `Predictor.load(..., tflite=float32 file).streamer().push(chunk)`",
-              streamed(Predictor.load(MODEL_DIR, tflite=tflite32, batch_size=1))),
+              streamed(predictors["float32"])),
          Case("TFLite int8: `Predictor.load(..., tflite=int8 file).streamer().push(chunk)`",
-              streamed(Predictor.load(MODEL_DIR, tflite=tflite8, batch_size=1))),
+              streamed(predictors["int8"])),
          Case("SavedModel `stream_step` (state, chunk; LPC in the graph)", savedmodel_frame),
-         Case("Keras: `Predictor.streamer().push(chunk)`", streamed(Predictor.load(MODEL_DIR, batch_size=1)))],
+         Case("Keras: `Predictor.streamer().push(chunk)`", streamed(predictors["keras"]))],
         reps=bench.reps(STREAM_FRAMES), warmup=5, block=25,
         detail="One call = one new 30 fps frame (a 533/534-sample chunk): the features of its window (the streamer "
                "computes each 256-sample subframe once per stream) and the network at batch 1. Columns: p50 "
@@ -453,7 +463,6 @@ def run(bench) -> None:
     import tensorflow as tf
 
     from zoo.audio2face import features as F
-    from zoo.audio2face.predict import Predictor
 
     audio, targets, names, description = corpus()
     bench.log(f"  data: {description}")
@@ -462,11 +471,11 @@ def run(bench) -> None:
         bench_lpc(bench, audio)
         result = export_artifacts(workdir, audio)
         savedmodel = tf.saved_model.load(str(result.saved_model))
-        model = Predictor.load(MODEL_DIR).model
+        predictors = engines(result.tflite, result.tflite_int8)
         features = F.frame_features(audio).astype(np.float32)
-        bench_inference(bench, features, savedmodel, result.tflite, result.tflite_int8, model)
-        bench_end_to_end(bench, workdir, audio, result.tflite, result.tflite_int8)
-        bench_streaming(bench, audio, savedmodel, result.tflite, result.tflite_int8)
+        bench_inference(bench, features, savedmodel, result.tflite, result.tflite_int8, predictors["keras"].model)
+        bench_end_to_end(bench, workdir, audio, result.tflite, predictors)
+        bench_streaming(bench, audio, savedmodel, result.tflite, predictors)
         bench_training(bench, audio, targets, names)
         bench_memory(bench, workdir, audio)
         int8 = next(c for c in result.checks if c.backend == "tflite_int8")

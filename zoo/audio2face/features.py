@@ -47,9 +47,9 @@ Synthetic formant "speech" (pure resonators, harsher than real speech): max ≤ 
 expects |x| < 1e17 (int16-scale or [-1, 1] audio). Its pair arithmetic avoids the patterns that Grappler and the
 TFLite converter rewrite (see the comment above ``_two_sum``); the tests check it traced and converted.
 
-The ``"float64"`` precision computes R as ``irfft(|rfft(s, 512)|²)`` and runs the recursion coefficient-major:
-0.84 s per 60 s of audio (the unrolled per-lag sums took 5.1 s), max 8.8e-7 (float32 output rounding) and mean
-1.3e-8 from the C routine on 1114_2_01.
+The ``"float64"`` precision computes R as ``irfft(|rfft(s, 512)|²)`` and runs the recursion coefficient-major
+(~8× faster than the unrolled per-lag sums it replaced), max 8.8e-7 (float32 output rounding) and mean 1.3e-8 from
+the C routine on 1114_2_01. Speeds of every path: ``benchmarks/results.md``.
 
 ``frame_features`` (the clip path used for training and inference) computes each distinct subframe once: frame
 anchors repeat their place on the 128-sample grid every 6 frames, so a clip needs 25 subframes per 6 frames, not
@@ -249,12 +249,12 @@ def _levinson(r: np.ndarray) -> np.ndarray:
 
 
 def _lpc_subframes(sub: np.ndarray) -> np.ndarray:
-    """FACEGOOD LPC of raw subframes (M, 256) float64 → (32, M)."""
+    """FACEGOOD LPC of raw subframes (M, 256), any real dtype → (32, M) float64."""
     return _levinson(_autocorr_sequential(sub, _HANN))
 
 
 def _autocorr_paper_subframes(sub: np.ndarray) -> np.ndarray:
-    """Karras autocorrelation of raw subframes (M, 256) float64 → (32, M)."""
+    """Karras autocorrelation of raw subframes (M, 256), any real dtype → (32, M) float64."""
     sub = np.asarray(sub, np.float64)
     return _autocorr_sequential(sub - sub.mean(axis=1, keepdims=True), _HANN) / SUBFRAME
 
