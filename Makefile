@@ -9,10 +9,14 @@ EXTRAS := render,landmarks,dev
 PYTEST := $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-slow test-all lint bench corpus reproduce-audio2face export-audio2face pretrained pretrained-audio2face notebooks clean
+.PHONY: help setup test test-slow test-all lint bench corpus pretrained notebooks clean
+
+# the models with a reproduction recipe (pipelines/<model>.py) and their default preset for export-%
+MODELS := $(basename $(notdir $(filter-out pipelines/__init__.py pipelines/stages.py,$(wildcard pipelines/*.py))))
+PRESET_audio2face := synthetic
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv and install the project with its extras (a second run is a no-op)
 
@@ -27,7 +31,7 @@ test: setup ## the default test tier (fast + realdata where ../shared/data exist
 	$(PYTEST) -m "not slow"
 
 test-slow: setup ## only the slow tier
-	$(PYTEST) -m slow || [ $$? -eq 5 ]  # 5: no test is marked slow yet
+	$(PYTEST) -m slow
 
 test-all: setup ## every tier
 	$(PYTEST)
@@ -35,7 +39,6 @@ test-all: setup ## every tier
 lint: setup ## ruff over the project
 	$(BIN)/ruff check .
 
-A2F_OUT ?= $(if $(DATA),runs/audio2face-$(notdir $(abspath $(DATA))),runs/audio2face)
 CORPUS_OUT ?= runs/corpus-small
 corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(CORPUS_OUT)
 	$(BIN)/zoo corpus --out $(CORPUS_OUT) --preset small --seed 0
@@ -43,22 +46,18 @@ corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(COR
 bench: setup ## benchmarks side by side with a reference (<10 min) -> benchmarks/results.{md,json} (SUITES=audio2face QUICK=1)
 	$(BIN)/zoo bench $(SUITES) $(if $(QUICK),--quick)
 
-reproduce-audio2face: setup ## Audio2Face end to end: corpus, train (<=12 min), evaluate, export, preview, report (DATA=<facegood folder> NAMES=<name file> VAL=<clips> for real data)
-	$(BIN)/python -m zoo.pipelines.audio2face --out $(A2F_OUT) $(if $(DATA),--data $(DATA)) $(if $(NAMES),--names-file $(NAMES)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) $(if $(EPOCHS),--epochs $(EPOCHS))
+reproduce-%: setup ## MODEL end to end: corpus, train, evaluate, export, preview, report -> runs/MODEL (DATA= BUDGET= EPOCHS= VAL=<held-out clips> ARGS=<more recipe flags>)
+	$(BIN)/python -m zoo.pipelines.$* --out $(or $(OUT),runs/$*$(if $(DATA),-$(notdir $(abspath $(DATA))))) \
+		$(if $(DATA),--data $(DATA)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) \
+		$(if $(EPOCHS),--epochs $(EPOCHS)) $(ARGS)
 
-FACEGOOD ?= ../shared/data/facegood
+export-%: setup ## SavedModel (TF-Serving) + TFLite + parity of pretrained/MODEL/PRESET into exports/ (PRESET=)
+	$(BIN)/zoo $* export --model pretrained/$*/$(or $(PRESET),$(PRESET_$*)) --dest exports --overwrite
 
-export-audio2face: setup ## SavedModel (TF-Serving) + TFLite + parity of pretrained/audio2face/$(PRESET) into exports/
-	$(BIN)/zoo audio2face export --model pretrained/audio2face/$(or $(PRESET),synthetic) --dest exports --overwrite
+pretrained: $(addprefix pretrained-,$(MODELS)) ## retrain every committed pretrained preset
 
-pretrained: pretrained-audio2face ## retrain every committed pretrained preset
-
-pretrained-audio2face: setup ## retrain pretrained/audio2face/{synthetic,facegood_real} (about 15 + 25 min)
-	$(BIN)/python -m zoo.pipelines.audio2face --out runs/pretrained-a2f-synthetic --quiet \
-		--publish pretrained/audio2face/synthetic
-	$(BIN)/python -m zoo.pipelines.audio2face --out runs/pretrained-a2f-real --quiet --data $(FACEGOOD) \
-		--names-file $(FACEGOOD)/shirley_1015_bs_name.npy --val-clips 1114_2_05 --budget-minutes 25 \
-		--publish pretrained/audio2face/facegood_real
+pretrained-%: setup ## retrain the committed presets pretrained/MODEL/* (the recipe's --pretrained list)
+	$(BIN)/python -m zoo.pipelines.$* --pretrained
 
 notebooks: setup ## execute every notebook (as the tests do)
 	$(PYTEST) -q tests/test_notebooks.py

@@ -79,16 +79,16 @@ def reference_features(audio16k: np.ndarray, exact: bool = True) -> np.ndarray:
 def corpus() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
     """(60 s of 16 kHz mono float32 audio, (frames, C) targets at 30 fps, channel names, description)."""
     from zoo.audio2face import features as F
+    from zoo.datasets import expected_frames
 
     if (FACEGOOD / "bs_value").is_dir():
         from zoo.audio2face.rig import FACEGOOD_TRAINED_37
-        from zoo.audio2face.train import select_targets
         from zoo.datasets import read_facegood
 
         clip = read_facegood(FACEGOOD, names_file=FACEGOOD / "shirley_1015_bs_name.npy", clip_ids=["1114_2_01"])[0]
-        clip = select_targets([clip], FACEGOOD_TRAINED_37)[0]
+        clip = clip.with_channels(FACEGOOD_TRAINED_37)
         audio = F.prepare_audio(clip.audio, clip.sample_rate)[:SECONDS * F.SAMPLE_RATE]
-        n = F.num_frames(len(audio))
+        n = expected_frames(len(audio), F.SAMPLE_RATE, F.FPS)
         return audio, clip.targets[:n], clip.channel_names, "the first 60 s of the real FACEGOOD clip 1114_2_01"
     from zoo.datasets.synthetic import corpus as synthetic_corpus
     from zoo.datasets.synthetic import face, speech
@@ -96,14 +96,14 @@ def corpus() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
     audio, targets = [], []
     for sentence in synthetic_corpus.load_sentences():
         u = speech.synthesize(sentence, "female_warm", "neutral")
-        n = F.num_frames(len(u.audio))
+        n = expected_frames(len(u.audio), F.SAMPLE_RATE, F.FPS)
         audio.append(F.prepare_audio(u.audio[:n * F.SAMPLE_RATE // F.FPS], u.sample_rate))
         targets.append(face.animate(u.phonemes, u.duration, F.FPS).weights[:n])
         if sum(len(a) for a in audio) >= SECONDS * F.SAMPLE_RATE:
             break
     names = face.animate(((0.0, 0.1, "a"),), 0.1, F.FPS).names
     joined = np.concatenate(audio)[:SECONDS * F.SAMPLE_RATE]
-    n = F.num_frames(len(joined))
+    n = expected_frames(len(joined), F.SAMPLE_RATE, F.FPS)
     return joined, np.concatenate(targets)[:n], tuple(names), "60 s of synthetic espeak-ng speech (no ../shared)"
 
 
@@ -143,13 +143,14 @@ def bench_lpc(bench, audio):
     from harness import Case
 
     from zoo.audio2face import features as F
+    from zoo.audio2face import features_tf as FT
 
     short = audio[:REFERENCE_SECONDS * F.SAMPLE_RATE]
     windows = F.clip_windows(audio)
     reference = reference_features(short)
     deviation = float(np.abs(F.frame_features(short) - reference).max())
-    tf_frames = tf.function(lambda a: F.frame_features_tf(a))
-    tf_windows_fn = tf.function(lambda w: F.lpc_facegood_tf(w))
+    tf_frames = tf.function(lambda a: FT.frame_features_tf(a))
+    tf_windows_fn = tf.function(lambda w: FT.lpc_facegood_tf(w))
     clip, tf_windows = tf.constant(audio[None]), tf.constant(windows)
     deviation_tf = float(np.abs(tf_frames(clip).numpy()[0] - F.frame_features(audio)).max())
     record = bench.compare(
@@ -340,6 +341,7 @@ def bench_streaming(bench, audio, savedmodel, tflite32, predictors):
 def bench_training(bench, audio, targets, names):
     """(e) training rows/s: eager vs tf.function vs XLA; the input pipeline alone vs what the model consumes."""
     import keras
+    import tensorflow as tf
     from harness import Case
 
     from zoo.audio2face import features as F
@@ -351,20 +353,22 @@ def bench_training(bench, audio, targets, names):
     clip = Clip(audio=audio, sample_rate=F.SAMPLE_RATE, targets=targets.astype(np.float32), fps=F.FPS,
                 target_kind="blendshapes", channel_names=tuple(names), source="bench")
     features = F.frame_features(audio, len(targets), config.feature).astype(np.float32)
-    table = FrameTable([clip], features=[features], audio=False)
+    table = FrameTable([clip], None, features=[features], audio=False)  # no audio: no window spec
     steps_per_call = 4
     rows = steps_per_call * config.batch_size
     keras.utils.set_random_seed(config.seed)
     state = TrainingState.create(config, table.num_frames, len(table.pair_starts) // (config.batch_size // 2),
                                  [features])
-    batches = list(pair_dataset(table, batch_size=config.batch_size, shuffle=True, seed=0).take(steps_per_call))
-    steps = {mode: state.step(mode=mode) for mode in ("eager", "function", "xla")}
+    batches = list(pair_dataset(table, batch_size=config.batch_size, shuffle=True, seed=0, stacked=True)
+                   .take(steps_per_call))
+    steps = {"eager": state.train_step, "function": tf.function(state.train_step, reduce_retracing=True),
+             "xla": tf.function(state.train_step, jit_compile=True)}
 
     def train_calls(step):
         def call():
             for b in batches:
-                loss, _ = step(b)
-            return float(loss)
+                logs = step(b)
+            return float(logs["loss"])
         return call
 
     record = bench.compare(

@@ -1,9 +1,10 @@
 """Run the benchmark suites and write benchmarks/results.json and benchmarks/results.md.
 
-Usage: ``python benchmarks/run.py [SUITE ...] [--quick] [--profile DIR]`` (``make bench``, ``zoo bench``). Suites are
-the modules ``bench_<suite>.py`` beside this file, each with ``run(bench)``. Running some suites keeps the
-others' earlier records in results.json (each suite carries its own machine facts and date); results.md is
-always rendered from the whole results.json.
+Usage: ``python benchmarks/run.py [SUITE ...] [--quick] [--profile DIR]`` (``make bench``, ``zoo bench``).
+Suites are discovered: every module ``bench_<suite>.py`` beside this file, with ``run(bench)``; a suite named
+after a model (``zoo/<suite>/README.md`` exists) that has ``card(data)`` fills that model card's
+``bench:<suite>`` block. Running some suites keeps the others' earlier records in results.json (each suite
+carries its own machine facts and date); results.md is always rendered from the whole results.json.
 """
 from __future__ import annotations
 
@@ -21,11 +22,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SUITES = ("audio2face", "data", "synthetic")  # the order of results.md
 ROOT = HERE.parent
-# generated blocks: (file, marker) ← a suite module's card(data) (its model card) or headline(data) (README)
-CARDS = {"audio2face": ROOT / "zoo" / "audio2face" / "README.md"}
 README = ROOT / "README.md"
+
+
+def discover() -> tuple[str, ...]:
+    """The suites beside this file: model suites (those with a model card) first, then the others, by name."""
+    names = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    return tuple(sorted(names, key=lambda n: (card_of(n) is None, n)))
+
+
+def card_of(suite: str) -> Path | None:
+    """The model card whose ``bench:<suite>`` block the suite's ``card(data)`` fills, if the suite is a model's."""
+    path = ROOT / "zoo" / suite / "README.md"
+    return path if path.is_file() else None
+
+
+SUITES = discover()  # the order of results.md
 
 
 def _fmt(x: float) -> str:
@@ -119,9 +132,10 @@ def update_docs(results: dict) -> list[Path]:
             continue  # a --quick run is a smoke test: it does not rewrite the documentation
         module = importlib.import_module(f"bench_{suite}")
         data = results["suites"][suite]
-        if hasattr(module, "card") and suite in CARDS:
-            replace_block(CARDS[suite], f"bench:{suite}", module.card(data))
-            written.append(CARDS[suite])
+        card = card_of(suite)
+        if hasattr(module, "card") and card is not None:
+            replace_block(card, f"bench:{suite}", module.card(data))
+            written.append(card)
         if hasattr(module, "headline"):
             bullets += [f"- {line}" for line in module.headline(data)]
     if bullets:

@@ -9,29 +9,29 @@ Importing this package does not import TensorFlow; the tf.data pipelines
 """
 from .arkit import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_channels
 from .audio import load_audio, resample
-from .cache import FeatureCache, atomic_write_bytes, config_hash
+from .cache import FeatureCache, atomic_write_bytes, config_hash, npy_bytes
 from .clip import EMOTIONS, INTENSITIES, TARGET_KINDS, Clip, expected_frames
 from .errors import AudioError, ClipError, DataError, FrameCountError, LabelError, UnsafePickleError
 from .evenet import read_evenet, write_evenet_take
 from .facegood import read_facegood, read_facegood_clip, read_names
 from .ravdess import parse_ravdess_name, read_ravdess
 from .safe_pickle import RestrictedUnpickler, load_npy, load_pickle
-from .splits import Split, split_by_clip, split_by_subject
+from .splits import Split, split_by_clip, split_by_name, split_by_subject
 from .vocaset import read_vocaset, read_vocaset_templates, write_vocaset
-from .windows import CENTRED_520MS, WindowSpec, frame_anchors, frame_windows
+from .windows import WindowSpec, frame_anchors, frame_windows
 
 _TF_NAMES = ("FrameTable", "window_dataset", "pair_dataset")
 
 __all__ = [
     "ARKIT_52", "ARKIT_INDEX", "canonical_name", "map_channels", "select_channels",
-    "load_audio", "resample", "FeatureCache", "atomic_write_bytes", "config_hash",
+    "load_audio", "resample", "FeatureCache", "atomic_write_bytes", "config_hash", "npy_bytes",
     "EMOTIONS", "INTENSITIES", "TARGET_KINDS", "Clip", "expected_frames",
     "AudioError", "ClipError", "DataError", "FrameCountError", "LabelError", "UnsafePickleError",
     "read_facegood", "read_facegood_clip", "read_names", "read_evenet", "write_evenet_take",
     "read_vocaset", "read_vocaset_templates", "write_vocaset", "read_ravdess", "parse_ravdess_name",
     "RestrictedUnpickler", "load_npy", "load_pickle",
-    "Split", "split_by_clip", "split_by_subject",
-    "CENTRED_520MS", "WindowSpec", "frame_anchors", "frame_windows",
+    "Split", "split_by_clip", "split_by_name", "split_by_subject",
+    "WindowSpec", "frame_anchors", "frame_windows",
     *_TF_NAMES,
 ]
 

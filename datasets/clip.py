@@ -150,3 +150,13 @@ class Clip:
     def replace(self, **changes) -> Clip:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
+
+    def with_channels(self, names) -> Clip:
+        """A copy whose targets hold only the channels ``names``, in that order (``ClipError`` naming
+        the source when one is missing)."""
+        names = tuple(names)
+        missing = [n for n in names if n not in self.channel_names]
+        if missing:
+            raise ClipError(self.source, f"no channels {missing[:5]} (of {len(missing)} missing)")
+        index = [self.channel_names.index(n) for n in names]
+        return self.replace(targets=self.targets[:, index], channel_names=names)

@@ -54,3 +54,19 @@ def split_by_subject(clips: Sequence[Clip], *, val_subjects: Iterable[str] = (),
     if not split.train:
         raise ValueError("no subject is left for training")
     return split
+
+
+def split_by_name(clips: Sequence[Clip], *, val_names: Iterable[str] = (), test_names: Iterable[str] = ()) -> Split:
+    """Hold out the clips named ``val_names`` / ``test_names`` (``Clip.name``); all others train."""
+    val_names, test_names = set(val_names), set(test_names)
+    if val_names & test_names:
+        raise ValueError(f"clips in both validation and test: {sorted(val_names & test_names)}")
+    for kind, names in (("validation", val_names), ("test", test_names)):
+        unknown = sorted(names - {c.name for c in clips})
+        if unknown:
+            raise ValueError(f"{kind} clips {unknown} are not in the data ({len(clips)} clips)")
+    split = Split([c for c in clips if c.name not in val_names | test_names],
+                  [c for c in clips if c.name in val_names], [c for c in clips if c.name in test_names])
+    if not split.train:
+        raise ValueError("no clip is left for training")
+    return split

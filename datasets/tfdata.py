@@ -2,8 +2,9 @@
 
 All clips' zero-padded audio is concatenated once into one tensor; a batch of frames is
 gathered from it with one ``tf.gather`` of ``starts[:, None] + range(W)``, so the input
-side costs a gather per batch and the pipeline stays model-bound. Windows follow
-``windows.WindowSpec`` (frame anchor ``floor(i·sr/fps)``, zeros outside the clip).
+side costs a gather per batch and the pipeline stays model-bound. Windows follow the
+``windows.WindowSpec`` the model passes (no default; e.g. FACEGOOD's centred 520 ms is
+``WindowSpec(0.52, None)``): frame anchor ``floor(i·sr/fps)``, zeros outside the clip.
 
 Elements are dicts: ``audio`` (B, W) float32, ``targets`` (B, D) float32, ``clip`` (B,)
 int32 (index into the clip list), ``frame`` (B,) int32 (index in its clip) and ``index`` (B,)
@@ -20,16 +21,23 @@ import numpy as np
 import tensorflow as tf
 
 from .clip import Clip
-from .windows import CENTRED_520MS, WindowSpec, frame_anchors, pad_for_windows
+from .windows import WindowSpec, frame_anchors, pad_for_windows
 
 
 class FrameTable:
-    """Every frame of ``clips`` with the start of its window in one padded audio buffer."""
+    """Every frame of ``clips`` with the start of its window in one padded audio buffer.
 
-    def __init__(self, clips: Sequence[Clip], spec: WindowSpec = CENTRED_520MS, *,
+    ``spec`` is the model's window; a table with ``audio=False`` cuts no windows and takes ``spec=None``
+    (its ``window`` and ``lookahead`` are then None).
+    """
+
+    def __init__(self, clips: Sequence[Clip], spec: WindowSpec | None, *,
                  features: Sequence[np.ndarray] | None = None, audio: bool = True, max_shift: int = 0):
         if not clips:
             raise ValueError("no clips given")
+        if audio and spec is None:
+            raise ValueError("a window spec is needed to cut audio windows: pass the model's WindowSpec "
+                             "(or audio=False)")
         if features is not None and len(features) != len(clips):
             raise ValueError(f"{len(features)} feature arrays for {len(clips)} clips")
         if max_shift < 0:
@@ -47,7 +55,7 @@ class FrameTable:
                 raise ValueError(f"{clip.source}: channel names differ from {first.source}'s")
             if features is not None and len(features[k]) != clip.num_frames:
                 raise ValueError(f"{clip.source}: {len(features[k])} feature rows for {clip.num_frames} frames")
-        self.window, self.lookahead = spec.sizes(first.sample_rate)
+        self.window, self.lookahead = spec.sizes(first.sample_rate) if spec is not None else (None, None)
         self.max_shift = int(max_shift)
         buffers, starts, clip_ids, frame_ids = [], [], [], []
         offset = 0
@@ -110,29 +118,44 @@ def _indices(indices: np.ndarray, batch_size: int, shuffle: bool, seed: int | No
     return ds.batch(batch_size, drop_remainder=drop_remainder)
 
 
+def _table(clips: Sequence[Clip] | FrameTable, spec: WindowSpec | None) -> FrameTable:
+    if isinstance(clips, FrameTable):
+        return clips
+    if spec is None:
+        raise ValueError("a window spec is needed to cut windows from clips: pass spec=WindowSpec(...) "
+                         "(the model's window) or a FrameTable")
+    return FrameTable(clips, spec)
+
+
 def window_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
-                   spec: WindowSpec = CENTRED_520MS, shuffle: bool = False, seed: int | None = None,
+                   spec: WindowSpec | None = None, shuffle: bool = False, seed: int | None = None,
                    drop_remainder: bool = False) -> tf.data.Dataset:
-    """Batches of single frames with their audio windows (in clip order unless ``shuffle``)."""
-    table = clips if isinstance(clips, FrameTable) else FrameTable(clips, spec)
+    """Batches of single frames with their audio windows (in clip order unless ``shuffle``).
+
+    ``spec`` (the model's window) is needed for Clips; a FrameTable brings its own.
+    """
+    table = _table(clips, spec)
     ds = _indices(np.arange(table.num_frames), batch_size, shuffle, seed, drop_remainder)
     return ds.map(table.gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def pair_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
-                 spec: WindowSpec = CENTRED_520MS, shuffle: bool = True,
-                 seed: int | None = None, random_shift: bool = False) -> tf.data.Dataset:
+                 spec: WindowSpec | None = None, shuffle: bool = True,
+                 seed: int | None = None, random_shift: bool = False, stacked: bool = False) -> tf.data.Dataset:
     """Batches of consecutive-frame pairs for motion losses (Karras 2017 §4).
 
     A batch of ``batch_size`` (even) rows holds ``batch_size/2`` pairs: row ``j`` is frame
     ``t_j`` and row ``j + batch_size/2`` is frame ``t_j + 1`` of the same clip, so
-    ``tf.split(x, 2)`` yields the two halves of every pair. Incomplete batches are dropped.
+    ``tf.split(x, 2)`` yields the two halves of every pair. With ``stacked`` every element has the
+    pairs on axis 1 instead, (batch_size/2, 2, ...), so that a ``tf.distribute`` strategy, which
+    splits batches along axis 0 over its replicas, keeps every pair whole. Incomplete batches are dropped.
     ``random_shift`` moves both windows of a pair by one uniform shift in [−max_shift,
-    max_shift] samples of the table (seeded by ``seed``).
+    max_shift] samples of the table (seeded by ``seed``). ``spec`` (the model's window) is needed
+    for Clips; a FrameTable brings its own.
     """
     if batch_size < 2 or batch_size % 2:
         raise ValueError(f"batch_size must be even and ≥ 2 for frame pairs, got {batch_size}")
-    table = clips if isinstance(clips, FrameTable) else FrameTable(clips, spec)
+    table = _table(clips, spec)
     if len(table.pair_starts) < batch_size // 2:
         raise ValueError(f"only {len(table.pair_starts)} frame pairs, fewer than one batch of {batch_size // 2}")
     ds = _indices(table.pair_starts, batch_size // 2, shuffle, seed, drop_remainder=True)
@@ -148,6 +171,13 @@ def pair_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
                                             minval=-table.max_shift, maxval=table.max_shift + 1, dtype=tf.int64)
         return table.gather(tf.concat([first, first + 1], axis=0), tf.concat([shift, shift], axis=0))
 
+    def stack(batch):
+        return {k: tf.stack(tf.split(v, 2, axis=0), axis=1) for k, v in batch.items()}
+
     if random_shift:
-        return ds.enumerate().map(gather_shifted_pairs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    return ds.map(gather_pairs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        ds = ds.enumerate().map(gather_shifted_pairs, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(gather_pairs, num_parallel_calls=tf.data.AUTOTUNE)
+    if stacked:
+        ds = ds.map(stack, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

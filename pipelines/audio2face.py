@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import sys
 import time
@@ -22,25 +23,23 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.pipelines.stages import run_stages
+
 log = logging.getLogger("zoo.pipelines.audio2face")
 
 SYNTHETIC_PRESET = "paper"
 REAL_PRESET = "facegood_tf2"
 # epochs when --epochs is not given: the paper preset's schedule (ramps) completes within the budget on
 # 2 cores; on the real clips held-out error is lowest after ~5 epochs (then it overfits: see the model card)
-DEFAULT_EPOCHS = {True: 12, False: 5}
+SYNTHETIC_EPOCHS, REAL_EPOCHS = 12, 5
+FACEGOOD = Path(os.environ.get("ZOO_SHARED_DATA", "../shared/data")) / "facegood"  # paths from the project root
+# the committed presets (``--pretrained``, ``make pretrained-audio2face``): folder → the recipe's arguments
+PRETRAINED = {
+    "synthetic": ["--out", "runs/pretrained-a2f-synthetic", "--quiet"],
+    "facegood_real": ["--out", "runs/pretrained-a2f-real", "--quiet", "--data", str(FACEGOOD), "--names-file",
+                      str(FACEGOOD / "shirley_1015_bs_name.npy"), "--val-clips", "1114_2_05", "--budget-minutes", "25"],
+}
 PREVIEW_SECONDS = 8.0
-
-
-def _state(out: Path) -> dict:
-    path = out / "state.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def _save_state(out: Path, state: dict) -> None:
-    from zoo.datasets import atomic_write_bytes
-
-    atomic_write_bytes(out / "state.json", json.dumps(state, indent=1).encode())
 
 
 def prepare(args, out: Path, *_) -> dict:
@@ -64,7 +63,7 @@ def run_training(args, out: Path, prepared: dict, *_) -> dict:
 
     name = args.preset or (SYNTHETIC_PRESET if prepared["synthetic"] else REAL_PRESET)
     overrides = {"seed": args.seed if args.seed is not None else 123}
-    overrides["epochs"] = args.epochs or DEFAULT_EPOCHS[prepared["synthetic"]]
+    overrides["epochs"] = args.epochs or (SYNTHETIC_EPOCHS if prepared["synthetic"] else REAL_EPOCHS)
     if prepared["synthetic"] and name != "paper":
         overrides["output_names"] = ()  # ARKit channels of the synthetic rig, not FACEGOOD's 37
     if args.time_shift:
@@ -88,7 +87,7 @@ def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     for name, anim in animations.items():
         anim.write(out / "predictions" / f"{name}.csv")
     result = evaluation.to_dict()
-    mouth = [n for n in evaluation.mouth_channels if np.isfinite(evaluation.per_channel_r[n])]
+    mouth = [n for n in evaluation.subsets["mouth"].channels if np.isfinite(evaluation.per_channel_r[n])]
     result["key_channels"] = _key_channels(evaluation)
     result["mouth_channels_scored"] = len(mouth)
     return result
@@ -115,8 +114,8 @@ def run_export(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
 
 def run_preview(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     """Curves plot and a side-by-side face video (prediction | reference) with the clip's audio."""
-    from zoo.audio2face import Animation
     from zoo.audio2face.rig import to_arkit
+    from zoo.core.animation import Animation
     from zoo.datasets import read_facegood
     from zoo.datasets.audio import load_audio
     from zoo.render import plot_curves, render_face_video
@@ -162,7 +161,7 @@ def write_report(out: Path, state: dict) -> None:
         f"| MSE, all {len(ev['names'])} channels | {ev['mse']:.5f} | {ev['mse_mean_pose']:.5f} | {ratio:.3f} |",
         f"| MSE, {len(ev['mouth_channels'])} mouth/jaw channels | {ev['mouth_mse']:.5f} | "
         f"{ev['mouth_mse_mean_pose']:.5f} | {mouth_ratio:.3f} |",
-        f"| MSE, {ev['speech_channels']} speech-driven mouth/jaw channels¹ | {ev['speech_mse']:.5f} | "
+        f"| MSE, {len(ev['speech_channels'])} speech-driven mouth/jaw channels¹ | {ev['speech_mse']:.5f} | "
         f"{ev['speech_mse_mean_pose']:.5f} | {ev['speech_mse'] / ev['speech_mse_mean_pose']:.3f} |",
         f"| mean Pearson r, speech-driven mouth/jaw channels¹ | {ev['speech_r']:.3f} | 0 | |",
         f"| motion MSE (frame-to-frame change) | {ev['motion_mse']:.6f} | {ev['motion_mse_mean_pose']:.6f} | "
@@ -170,7 +169,7 @@ def write_report(out: Path, state: dict) -> None:
         f"| mean Pearson r, mouth/jaw channels | {ev['mouth_r']:.3f} | 0 | |",
         f"| mean Pearson r, all channels | {ev['mean_r']:.3f} | 0 | |", "",
         "¹ mouth/jaw channels whose variance in the held-out references is mostly within clips (what is said), "
-        "not a per-clip offset (an emotion): " + ", ".join(ev["speech_channel_names"]) + ".", "",
+        "not a per-clip offset (an emotion): " + ", ".join(ev["speech_channels"]) + ".", "",
         "Key channels (Pearson r on held-out clips): "
         + ", ".join(f"{k} {v:.3f}" for k, v in ev["key_channels"].items()) + ".", "",
         "## Export", "",
@@ -187,60 +186,59 @@ def write_report(out: Path, state: dict) -> None:
     atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
 
 
-def publish(out: Path, state: dict, dest: Path, command: str) -> Path:
-    """Copy the trained model to ``dest`` (a pretrained preset folder) with metadata and a card."""
-    import hashlib
-    import shutil
+def publish(state: dict, dest: Path, command: str) -> Path:
+    """The trained model as a pretrained preset folder (``zoo.core.modeldir.publish``) with its card."""
+    from zoo.core.modeldir import publish as publish_dir
 
-    from zoo.datasets import atomic_write_bytes
-
-    model_dir = Path(state["train"]["model_dir"])
-    dest.mkdir(parents=True, exist_ok=True)
-    files = ["config.json", "model.weights.h5"] + (["emotion_database.npy"]
-                                                   if (model_dir / "emotion_database.npy").is_file() else [])
-    for name in files:
-        shutil.copyfile(model_dir / name, dest / name)
-    trained = json.loads((model_dir / "metadata.json").read_text())
     ev, tr = state["evaluate"], state["train"]
-    metadata = {
-        **{k: trained[k] for k in ("model", "preset", "output_names", "mean_pose", "sample_rate", "fps",
-                                   "window_seconds", "lookahead_seconds", "feature", "params", "train_clips",
-                                   "val_clips", "train_frames", "epochs_trained")},
-        "data": state["prepare"]["source"], "data_path": state["prepare"]["data"], "command": command,
-        "corpus_seed": state["request"]["seed"] if state["prepare"]["synthetic"] else None,
-        "training_minutes": tr["minutes"],
-        "held_out": {k: ev[k] for k in ("mse", "mse_mean_pose", "mouth_mse", "mouth_mse_mean_pose", "mouth_r",
-                                        "speech_mse", "speech_mse_mean_pose", "speech_r", "speech_channel_names",
-                                        "mean_r", "motion_mse", "motion_mse_mean_pose", "frames")},
-        "key_channels_r": ev["key_channels"],
-        "sha256": {n: hashlib.sha256((dest / n).read_bytes()).hexdigest() for n in files},
-        "license": "MIT (code); real FACEGOOD data: MIT (FACEGOOD/FACEGOOD-Audio2Face)",
-        "paper": "Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion",
-    }
-    atomic_write_bytes(dest / "metadata.json", json.dumps(metadata, indent=1).encode())
-    size_mb = sum((dest / n).stat().st_size for n in files) / 2**20
-    card = [
-        f"# audio2face / {dest.name}", "",
-        f"Preset `{trained['preset']}` ({trained['params']:,} parameters, {len(trained['output_names'])} outputs, "
-        f"{size_mb:.1f} MB), trained on {metadata['data']} for {trained['epochs_trained']} epochs "
-        f"({tr['minutes']} min on this machine's 2 CPU cores).", "",
-        f"Made by: `{command}`", "",
-        f"Training clips: {', '.join(trained['train_clips'][:6])}{' …' if len(trained['train_clips']) > 6 else ''} "
-        f"({trained['train_frames']:,} frames). Held out: {', '.join(trained['val_clips'][:6])}"
-        f"{' …' if len(trained['val_clips']) > 6 else ''} ({ev['frames']:,} frames).", "",
-        "| held-out metric | model | mean pose |", "|---|---|---|",
-        f"| MSE, all channels | {ev['mse']:.5f} | {ev['mse_mean_pose']:.5f} |",
-        f"| MSE, mouth/jaw channels | {ev['mouth_mse']:.5f} | {ev['mouth_mse_mean_pose']:.5f} |",
-        f"| mean r, mouth/jaw channels | {ev['mouth_r']:.3f} | 0 |",
-        f"| MSE, speech-driven mouth/jaw channels | {ev['speech_mse']:.5f} | {ev['speech_mse_mean_pose']:.5f} |",
-        f"| mean r, speech-driven mouth/jaw channels | {ev['speech_r']:.3f} | 0 |", "",
-        "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in ev["key_channels"].items()) + ".", "",
-        "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
-        f"`zoo audio2face predict --model {dest} --audio a.wav --out a.csv`. "
-        "The model card is `zoo/audio2face/README.md`.",
-    ]
-    atomic_write_bytes(dest / "README.md", ("\n".join(card) + "\n").encode())
-    return dest
+    metrics = {**{k: ev[k] for k in ("mse", "mse_mean_pose", "mouth_mse", "mouth_mse_mean_pose", "mouth_r",
+                                     "speech_mse", "speech_mse_mean_pose", "speech_r", "speech_channels",
+                                     "mean_r", "motion_mse", "motion_mse_mean_pose", "frames")},
+               "key_channels_r": ev["key_channels"]}
+
+    def card(meta: dict, folder: Path) -> str:
+        size = f", {sum((folder / n).stat().st_size for n in meta['sha256']) / 2**20:.1f} MB"
+        lines = [
+            f"# audio2face / {dest.name}", "",
+            f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} outputs{size}), "
+            f"trained on {meta['data']} for {meta['epochs_trained']} epochs ({tr['minutes']} min on this machine's "
+            "2 CPU cores).", "",
+            f"Made by: `{command}`", "",
+            f"Training clips: {', '.join(meta['train_clips'][:6])}{' …' if len(meta['train_clips']) > 6 else ''} "
+            f"({meta['train_frames']:,} frames). Held out: {', '.join(meta['val_clips'][:6])}"
+            f"{' …' if len(meta['val_clips']) > 6 else ''} ({ev['frames']:,} frames).", "",
+            "| held-out metric | model | mean pose |", "|---|---|---|",
+            f"| MSE, all channels | {ev['mse']:.5f} | {ev['mse_mean_pose']:.5f} |",
+            f"| MSE, mouth/jaw channels | {ev['mouth_mse']:.5f} | {ev['mouth_mse_mean_pose']:.5f} |",
+            f"| mean r, mouth/jaw channels | {ev['mouth_r']:.3f} | 0 |",
+            f"| MSE, speech-driven mouth/jaw channels | {ev['speech_mse']:.5f} | {ev['speech_mse_mean_pose']:.5f} |",
+            f"| mean r, speech-driven mouth/jaw channels | {ev['speech_r']:.3f} | 0 |", "",
+            "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in ev["key_channels"].items()) + ".", "",
+            "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
+            f"`zoo audio2face predict --model {dest} --audio a.wav --out a.csv`. "
+            "The model card is `zoo/audio2face/README.md`.",
+        ]
+        return "\n".join(lines) + "\n"
+
+    return publish_dir(
+        tr["model_dir"], dest, data=state["prepare"]["source"], command=command, metrics=metrics, card=card,
+        data_path=state["prepare"]["data"], training_minutes=tr["minutes"],
+        corpus_seed=state["request"]["seed"] if state["prepare"]["synthetic"] else None,
+        license="MIT (code); real FACEGOOD data: MIT (FACEGOOD/FACEGOOD-Audio2Face)",
+        paper="Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion")
+
+
+def retrain_presets() -> int:
+    """Run the recipe of every committed preset (``PRETRAINED``) with ``--publish`` into its folder."""
+    missing = []
+    for name, argv in PRETRAINED.items():
+        if "--data" in argv and not Path(argv[argv.index("--data") + 1]).is_dir():
+            missing.append(f"{name}: data {argv[argv.index('--data') + 1]} not found (set ZOO_SHARED_DATA)")
+            continue
+        main([*argv, "--publish", f"pretrained/audio2face/{name}"])  # relative: from the project root (make)
+    for line in missing:
+        log.error("not retrained: %s", line)
+    return 2 if missing else 0
 
 
 STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evaluation), ("export", run_export),
@@ -262,30 +260,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--publish", help="also copy the model to this pretrained preset folder")
+    parser.add_argument("--pretrained", action="store_true",
+                        help=f"retrain every committed preset pretrained/audio2face/{{{','.join(PRETRAINED)}}}")
     args = parser.parse_args(argv)
+    if args.pretrained:
+        return retrain_presets()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("tensorflow", "absl", "h5py"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state = _state(out)
-    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "publish")}
-    if state.get("request") not in (None, request):
-        raise SystemExit(f"{out} holds a run with other arguments ({state['request']}); use another --out")
-    state["request"] = request
-    for name, stage in STAGES:
-        if name in state:
-            log.info("%s: done before, kept", name)
-            continue
-        log.info("%s ...", name)
-        started = time.perf_counter()
-        previous = [state[n] for n, _ in STAGES[: [s for s, _ in STAGES].index(name)]]
-        state[name] = {**stage(args, out, *previous), "stage_seconds": round(time.perf_counter() - started, 1)}
-        _save_state(out, state)
+    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "publish", "pretrained")}
+    state = run_stages(out, request, STAGES, args)
     write_report(out, state)
     if args.publish:
         command = "python -m zoo.pipelines.audio2face " + " ".join(argv if argv is not None else sys.argv[1:])
-        log.info("published to %s", publish(out, state, Path(args.publish), command))
+        log.info("published to %s", publish(state, Path(args.publish), command))
     ev = state["evaluate"]
     log.info(f"{out}/report.md: held-out MSE {ev['mse']:.5f} vs mean pose {ev['mse_mean_pose']:.5f} "
           f"(ratio {ev['mse'] / ev['mse_mean_pose']:.3f}); mouth r {ev['mouth_r']:.3f}; "

@@ -7,7 +7,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared checks: `from helpers import ...`
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -145,22 +145,14 @@ def _compare(signature, backend, ref: dict, got: dict, tolerance: float) -> Pari
 
 
 def _run_tflite(model_bytes: bytes, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Run a TFLite signature on a batch; a model with a static batch of 1 runs row by row."""
-    from ai_edge_litert.interpreter import Interpreter
+    """Run a TFLite signature on a batch (``zoo.core.runners.TFLiteRunner``: a static batch of 1 runs row by row)."""
+    from zoo.core.runners import TFLiteRunner
 
-    interpreter = Interpreter(model_content=model_bytes)
-    runner = interpreter.get_signature_runner(signature)
-    details = runner.get_input_details()
-    missing = set(details) ^ set(inputs)
-    if missing:
-        raise ExportParityError(f"TFLite signature {signature!r} inputs {sorted(details)} ≠ given {sorted(inputs)}")
-    static_one = all(int(d["shape_signature"][0]) == 1 for d in details.values())
-    batch = len(next(iter(inputs.values())))
-    if not static_one or batch == 1:
-        return {k: np.array(v) for k, v in runner(**inputs).items()}
-    rows = [{k: np.array(v) for k, v in runner(**{n: x[i:i + 1] for n, x in inputs.items()}).items()}
-            for i in range(batch)]
-    return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    runner = TFLiteRunner(model_bytes, signature)
+    if set(runner.input_shapes) != set(inputs):
+        raise ExportParityError(f"TFLite signature {signature!r} inputs {sorted(runner.input_shapes)} ≠ given "
+                                f"{sorted(inputs)}")
+    return runner(inputs)
 
 
 def _warmup_records(name: str, endpoints: Mapping[str, Endpoint]) -> list[bytes]:

@@ -1,12 +1,16 @@
 """Audio2Face features: FACEGOOD LPC bit-compatibility, the paper's autocorrelation, TF/TFLite versions, framing."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile as sf
 
 from zoo.audio2face import features as F
-from zoo.datasets import resample
+from zoo.audio2face import features_tf as FT
+from zoo.datasets import expected_frames, resample
 
 HANN = [float(v) for v in np.hanning(256)]
 
@@ -99,10 +103,11 @@ def test_lpc_matches_the_golden_file_for_int16_and_float_input(facegood_dir):
 
 
 def test_frame_count_rule():
-    assert F.num_frames(1757712, 16000, 30) == 3295
-    assert F.num_frames(533) == 0 and F.num_frames(534) == 1  # 534·30 = 16020 ≥ 16000
-    assert F.num_frames(16000) == 30 and F.num_frames(0) == 0
-    assert F.num_frames(44100, 44100, 29.97) == 29
+    assert expected_frames(1757712, 16000, 30) == 3295
+    assert expected_frames(533, F.SAMPLE_RATE, F.FPS) == 0
+    assert expected_frames(534, F.SAMPLE_RATE, F.FPS) == 1  # 534·30 = 16020 ≥ 16000
+    assert expected_frames(16000, F.SAMPLE_RATE, F.FPS) == 30 and expected_frames(0, F.SAMPLE_RATE, F.FPS) == 0
+    assert expected_frames(44100, 44100, 29.97) == 29
 
 
 @pytest.mark.realdata
@@ -111,7 +116,7 @@ def test_frame_count_equals_label_rows(facegood_dir):
     samples = sf.info(str(facegood_dir / "wav" / "1114_2_01.wav")).frames
     labels = np.load(facegood_dir / "bs_value" / "bs_value_1114_2_01.npy")
     assert samples == 1757712
-    assert F.num_frames(samples) == labels.shape[0] == 3295
+    assert expected_frames(samples, F.SAMPLE_RATE, F.FPS) == labels.shape[0] == 3295
 
 
 def test_windows_are_centred_on_the_frame_anchor():
@@ -251,19 +256,19 @@ def test_prepare_audio_rejects_bad_input(audio, match):
         F.prepare_audio(audio, 16000)
 
 
-def test_clip_features_shapes_and_short_audio(tone):
-    out = F.clip_features((tone(1.0) * 32767).astype(np.int16), 16000)
+def test_audio_features_shapes_and_short_audio(tone):
+    out = F.audio_features((tone(1.0) * 32767).astype(np.int16), 16000)
     assert out.shape == (30, 32, 64, 1) and out.dtype == np.float64
-    assert F.clip_features(tone(0.1, rate=8000), 8000, "autocorr_paper").shape == (3, 32, 64, 1)
+    assert F.audio_features(tone(0.1, rate=8000), 8000, "autocorr_paper").shape == (3, 32, 64, 1)
     with pytest.raises(ValueError, match=r"audio of 0\.02 s is shorter than one 30 fps frame"):
-        F.clip_features(tone(0.02), 16000)
+        F.audio_features(tone(0.02), 16000)
     with pytest.raises(ValueError, match="unknown feature 'mfcc'"):
-        F.clip_features(tone(1.0), 16000, "mfcc")
+        F.audio_features(tone(1.0), 16000, "mfcc")
 
 
 # ------------------------------------------------------------------------------------------------ TensorFlow
 def _abs_diff_tf(windows, precision="double_float"):
-    got = F.lpc_facegood_tf(windows, precision=precision).numpy()
+    got = FT.lpc_facegood_tf(windows, precision=precision).numpy()
     assert got.shape == (len(windows), 32, 64, 1) and got.dtype == np.float32
     return np.abs(got.astype(np.float64) - F.lpc_facegood(windows)), got
 
@@ -283,7 +288,7 @@ def test_tf_lpc_matches_numpy_on_real_speech(facegood_wav):
     raw, rate = facegood_wav
     windows = F.clip_windows(F.prepare_audio(raw, rate))[np.linspace(150, 3250, 12).astype(int)]
     diff, _ = _abs_diff_tf(windows)
-    bound = F.TF_LPC_DEVIATION["double_float"]
+    bound = FT.TF_LPC_DEVIATION["double_float"]
     assert diff.max() <= 4 * bound["max"] and diff.mean() <= 4 * bound["mean"]
     assert (diff > 1e-3).mean() == 0
 
@@ -313,8 +318,8 @@ def test_tf_lpc_edge_cases():
     expected = np.array(ref_levinson(r))
     hi = tf.constant(r.astype(np.float32)[None])
     lo = tf.constant((r - r.astype(np.float32)).astype(np.float32)[None])
-    got_df = F._tf_levinson_df(hi, lo).numpy()[0]
-    got_32 = F._tf_levinson_f32(hi).numpy()[0]
+    got_df = FT._tf_levinson_df(hi, lo).numpy()[0]
+    got_32 = FT._tf_levinson_f32(hi).numpy()[0]
     for g in (got_df, got_32):
         assert (g[2:] == 0).all() and g[0] == 1 and g[1] == pytest.approx(expected[1], rel=1e-6)
 
@@ -327,9 +332,9 @@ def test_tf_double_float_survives_graph_optimisation():
     spec = tf.TensorSpec([None, F.WINDOW], tf.float32)
 
     def autocorr(w):
-        return F._tf_autocorr_df(*F._tf_hann_df(F._tf_subframes(w)))
+        return FT._tf_autocorr_df(*FT._tf_hann_df(FT._tf_subframes(w)))
 
-    exact = F._autocorr_sequential(F._subframes(windows) * F._HANN).T  # float64, (128, 32)
+    exact = F._autocorr_sequential(F._subframes(windows) * F.HANN).T  # float64, (128, 32)
     for run in (autocorr, tf.function(autocorr, input_signature=[spec])):  # eager, then traced (Grappler)
         hi, lo = (t.numpy().astype(np.float64).reshape(-1, 32) for t in run(tf.constant(windows)))
         # the pairs carry R to ~1e-15 · R0 (measured); a reassociated transformation costs ≥ 1e-11
@@ -342,15 +347,15 @@ def test_tf_lpc_float64_matches_numpy_eager_and_traced():
 
     windows = speech_like(4, seed=5)
     ref = F.lpc_facegood(windows)
-    traced = tf.function(F.lpc_facegood_tf, input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
-    for run in (F.lpc_facegood_tf, traced):
+    traced = tf.function(FT.lpc_facegood_tf, input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
+    for run in (FT.lpc_facegood_tf, traced):
         got = run(tf.constant(windows)).numpy()
         assert got.dtype == np.float32 and np.abs(got - ref).max() <= 2e-6  # measured 1.1e-6: float32 output rounding
 
 
 def test_tf_autocorr_paper_matches_numpy():
     windows = speech_like(3, seed=9)
-    got = F.autocorr_paper_tf(windows).numpy()
+    got = FT.autocorr_paper_tf(windows).numpy()
     ref = F.autocorr_paper(windows)
     assert got.shape == ref.shape and got.dtype == np.float32
     r0 = np.maximum(ref[:, :1], 1e-30)
@@ -358,9 +363,18 @@ def test_tf_autocorr_paper_matches_numpy():
 
 
 def test_feature_registries():
-    assert set(F.FEATURES) == set(F.FEATURES_TF) == {"lpc_facegood", "autocorr_paper"}
+    assert set(F.FEATURES) == set(FT.FEATURES_TF) == {"lpc_facegood", "autocorr_paper"}
     assert F.FEATURE_SHAPE == (32, 64, 1) and F.WINDOW == 8320 and F.LOOKAHEAD == 4160
     assert (F.SUBFRAMES - 1) * F.HOP + F.SUBFRAME == F.WINDOW
+
+
+def test_numpy_features_do_not_import_tensorflow():
+    script = ("import sys\nimport numpy as np\nfrom zoo.audio2face import features as F\n"
+              "assert F.audio_features(np.ones(16000, np.float32), 16000).shape == (30, 32, 64, 1)\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
 
 
 @pytest.mark.slow
@@ -375,7 +389,7 @@ def test_tf_lpc_in_graph_mode_and_tflite(tmp_path):
     class Features(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
         def lpc(self, w):
-            return F.lpc_facegood_tf(w, precision="double_float")
+            return FT.lpc_facegood_tf(w, precision="double_float")
 
     module = Features()
     graph = module.lpc(tf.constant(windows)).numpy()
@@ -399,7 +413,7 @@ def test_tf_lpc_in_graph_mode_and_tflite(tmp_path):
 @pytest.mark.parametrize("frames", [1, 5, 6, 7, 13, 40])
 def test_frame_features_equal_the_per_window_features_bit_for_bit(frames):
     audio = speech_like(3, seed=6).reshape(-1)[:frames * 16000 // 30 + 77]
-    n = F.num_frames(len(audio))
+    n = expected_frames(len(audio), F.SAMPLE_RATE, F.FPS)
     assert n == frames
     assert np.array_equal(F.frame_features(audio), F.lpc_facegood(F.clip_windows(audio)))
     # more frames than the audio holds: windows past the end are zero-padded on both paths
@@ -412,7 +426,7 @@ def test_frame_features_computes_each_distinct_subframe_once(monkeypatch):
     original = F._PER_SUBFRAME["lpc_facegood"]
     monkeypatch.setitem(F._PER_SUBFRAME, "lpc_facegood", lambda sub: calls.append(len(sub)) or original(sub))
     audio = speech_like(3, seed=7).reshape(-1)
-    n = F.num_frames(len(audio))
+    n = expected_frames(len(audio), F.SAMPLE_RATE, F.FPS)
     F.frame_features(audio)
     # 6 phases, each 25 subframes per period of 6 frames plus the 39 that finish the last window
     periods = [len(range(p, n, F.PERIOD_FRAMES)) for p in range(F.PERIOD_FRAMES)]
@@ -432,14 +446,14 @@ def test_frame_features_rejects_bad_audio():
 def test_tf_frame_features_match_numpy_for_a_batch_of_clips():
     audio = speech_like(2, seed=8).reshape(-1)[:25 * 16000 // 30 + 5]
     batch = np.stack([audio, audio[::-1] * 0.5])
-    got = F.frame_features_tf(batch).numpy()
+    got = FT.frame_features_tf(batch).numpy()
     assert got.shape == (2, 25, 32, 64, 1) and got.dtype == np.float32
     for row, clip in zip(got, batch):
         assert np.abs(row - F.frame_features(clip)).max() <= 2e-6
-    paper = F.frame_features_tf(batch[:1], "autocorr_paper").numpy()[0]
+    paper = FT.frame_features_tf(batch[:1], "autocorr_paper").numpy()[0]
     ref = F.frame_features(batch[0], feature="autocorr_paper")
     assert np.abs(paper - ref).max() <= 1e-6 * np.abs(ref).max()
-    assert F.frame_features_tf(np.zeros((1, 100), np.float32)).shape == (1, 0, 32, 64, 1)
+    assert FT.frame_features_tf(np.zeros((1, 100), np.float32)).shape == (1, 0, 32, 64, 1)
 
 
 def test_frame_features_from_any_first_frame_equal_the_slice():

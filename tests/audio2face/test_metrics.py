@@ -24,10 +24,10 @@ def test_scores_against_the_mean_pose():
     refs = [rng.random((40, 2)) for _ in range(3)]
     mean_pose = np.concatenate(refs).mean(axis=0)
     perfect = evaluate_predictions(refs, refs, ["jawOpen", "mouthClose"], mean_pose)
-    assert perfect.mse == 0 and perfect.mse_ratio == 0 and perfect.speech_r == pytest.approx(1.0)
+    assert perfect.mse == 0 and perfect.mse_ratio == 0 and perfect.subsets["speech"].r == pytest.approx(1.0)
     constant = evaluate_predictions([np.broadcast_to(mean_pose, r.shape) for r in refs], refs,
                                     ["jawOpen", "mouthClose"], mean_pose)
-    assert constant.mse == pytest.approx(constant.mse_mean_pose) and np.isnan(constant.mouth_r)
+    assert constant.mse == pytest.approx(constant.mse_mean_pose) and np.isnan(constant.subsets["mouth"].r)
     y = np.concatenate(refs)
     assert constant.mse_mean_pose == pytest.approx(np.mean((y - mean_pose) ** 2))
     assert pearson_r(np.arange(5), 2 * np.arange(5) + 1) == pytest.approx(1.0)

@@ -83,13 +83,13 @@ def test_paper_augmentation_trains(synthetic_facegood, tmp_path):
 
 def test_input_standardisation_uses_training_statistics(synthetic_facegood, tmp_path):
     from zoo.audio2face import Predictor
-    from zoo.audio2face.train import clip_features
+    from zoo.audio2face.features import clip_features
 
     clips = read_facegood(synthetic_facegood)[:4]
     config = preset("tiny", epochs=1, input_norm=True, feature="autocorr_paper")
     summary = train(config, clips, tmp_path, val_fraction=0.25, progress=False)
     layer = Predictor.load(tmp_path / "model").model.get_layer("input_norm")
     train_clips = [c for c in clips if c.name in summary["train_clips"]]
-    stacked = np.concatenate([clip_features(c, config) for c in train_clips])[..., 0]
+    stacked = np.concatenate([clip_features(c, config.feature) for c in train_clips])[..., 0]
     np.testing.assert_allclose(layer.mean.numpy(), stacked.mean(axis=(0, 2)), rtol=1e-4, atol=1e-9)
     np.testing.assert_allclose(layer.std.numpy(), stacked.std(axis=(0, 2)), rtol=1e-4, atol=1e-9)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from zoo.datasets import Clip, FeatureCache, split_by_clip, split_by_subject
+from zoo.datasets import Clip, FeatureCache, split_by_clip, split_by_name, split_by_subject
 
 
 def _clip(k, subject="s0"):
@@ -22,6 +22,19 @@ def test_split_by_clip_is_disjoint_and_deterministic():
     assert (len(small.train), len(small.val), len(small.test)) == (1, 1, 1)
     with pytest.raises(ValueError):
         split_by_clip(clips[:2], val=0.1, test=0.1)
+
+
+def test_split_by_name_holds_out_the_named_clips():
+    clips = [_clip(k) for k in range(5)]
+    split = split_by_name(clips, val_names=["clip3"], test_names=["clip0"])
+    assert [c.name for c in split.train] == ["clip1", "clip2", "clip4"]
+    assert [c.name for c in split.val] == ["clip3"] and [c.name for c in split.test] == ["clip0"]
+    with pytest.raises(ValueError, match="validation clips \\['nope'\\] are not in the data \\(5 clips\\)"):
+        split_by_name(clips, val_names=["nope"])
+    with pytest.raises(ValueError, match="both validation and test"):
+        split_by_name(clips, val_names=["clip1"], test_names=["clip1"])
+    with pytest.raises(ValueError, match="no clip is left for training"):
+        split_by_name(clips[:1], val_names=["clip0"])
 
 
 def test_split_by_subject_holds_out_whole_subjects():

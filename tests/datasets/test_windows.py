@@ -3,7 +3,6 @@ import pytest
 import soundfile as sf
 
 from zoo.datasets import (
-    CENTRED_520MS,
     Clip,
     FrameTable,
     WindowSpec,
@@ -13,6 +12,8 @@ from zoo.datasets import (
     read_facegood,
     window_dataset,
 )
+
+FACEGOOD_SPEC = WindowSpec(0.52, None)  # a centred 520 ms window (FACEGOOD/Karras), passed explicitly
 
 
 def _ramp_clip(seconds=1.0, name="r", offset=0.0, dims=2, fps=30, rate=16000):
@@ -31,9 +32,9 @@ def test_anchors_are_exact_floor():
 
 
 def test_centred_520ms_window_is_facegood_window():
-    assert CENTRED_520MS.sizes(16000) == (8320, 4160)
+    assert FACEGOOD_SPEC.sizes(16000) == (8320, 4160)
     clip = _ramp_clip()
-    w = frame_windows(clip.audio, 16000, 30, clip.num_frames)
+    w = frame_windows(clip.audio, 16000, 30, clip.num_frames, FACEGOOD_SPEC)
     assert w.shape == (30, 8320)
     padded = np.pad(clip.audio, (4160, 4160))
     for i in (0, 1, 15, 29):
@@ -57,11 +58,11 @@ def test_causal_window_has_no_lookahead():
 
 def test_window_dataset_matches_numpy_windows():
     clips = [_ramp_clip(1.0, "a"), _ramp_clip(0.7, "b", offset=0.05)]
-    batches = list(window_dataset(clips, batch_size=16))
+    batches = list(window_dataset(clips, batch_size=16, spec=FACEGOOD_SPEC))
     audio = np.concatenate([b["audio"].numpy() for b in batches])
     targets = np.concatenate([b["targets"].numpy() for b in batches])
     ids = np.concatenate([b["clip"].numpy() for b in batches])
-    expected = np.concatenate([frame_windows(c.audio, 16000, 30, c.num_frames) for c in clips])
+    expected = np.concatenate([frame_windows(c.audio, 16000, 30, c.num_frames, FACEGOOD_SPEC) for c in clips])
     np.testing.assert_array_equal(audio, expected)
     np.testing.assert_array_equal(targets, np.concatenate([c.targets for c in clips]))
     assert ids.tolist() == [0] * 30 + [1] * 21
@@ -69,7 +70,7 @@ def test_window_dataset_matches_numpy_windows():
 
 def test_pair_batches_are_true_neighbours():
     clips = [_ramp_clip(1.0, "a"), _ramp_clip(0.5, "b", offset=0.05), _ramp_clip(0.4, "c", offset=0.1)]
-    table = FrameTable(clips)
+    table = FrameTable(clips, FACEGOOD_SPEC)
     seen = set()
     for batch in pair_dataset(table, batch_size=8, seed=3):
         clip0, clip1 = np.split(batch["clip"].numpy(), 2)
@@ -79,20 +80,33 @@ def test_pair_batches_are_true_neighbours():
         audio1 = np.split(batch["audio"].numpy(), 2)[1]
         for j in range(4):
             clip = clips[clip1[j]]
-            np.testing.assert_array_equal(audio1[j], frame_windows(clip.audio, 16000, 30, clip.num_frames)[frame1[j]])
+            windows = frame_windows(clip.audio, 16000, 30, clip.num_frames, FACEGOOD_SPEC)
+            np.testing.assert_array_equal(audio1[j], windows[frame1[j]])
         seen.update(zip(clip0.tolist(), frame0.tolist()))
     pairs = (30 - 1) + (15 - 1) + (12 - 1)
     assert len(seen) == pairs // 4 * 4  # every batch full, none repeated within an epoch
 
 
+def test_stacked_pairs_hold_the_same_rows_with_each_pair_on_axis_1():
+    table = FrameTable([_ramp_clip(1.0, "a"), _ramp_clip(0.5, "b", offset=0.05)], FACEGOOD_SPEC)
+    flat = list(pair_dataset(table, batch_size=8, seed=3))
+    stacked = list(pair_dataset(table, batch_size=8, seed=3, stacked=True))
+    assert len(flat) == len(stacked)
+    for f, s in zip(flat, stacked):
+        assert s["audio"].shape == (4, 2, f["audio"].shape[1]) and s["frame"].shape == (4, 2)
+        for key in f:
+            np.testing.assert_array_equal(np.concatenate([s[key].numpy()[:, 0], s[key].numpy()[:, 1]]), f[key].numpy())
+        assert (s["frame"].numpy()[:, 1] == s["frame"].numpy()[:, 0] + 1).all()
+
+
 def test_pair_dataset_rejects_odd_batches():
     with pytest.raises(ValueError, match="even"):
-        pair_dataset([_ramp_clip()], batch_size=7)
+        pair_dataset([_ramp_clip()], batch_size=7, spec=FACEGOOD_SPEC)
 
 
 def test_mixed_rates_are_refused():
     with pytest.raises(ValueError, match="resample"):
-        FrameTable([_ramp_clip(), _ramp_clip(rate=8000, name="low")])
+        FrameTable([_ramp_clip(), _ramp_clip(rate=8000, name="low")], FACEGOOD_SPEC)
 
 
 @pytest.mark.realdata
@@ -101,8 +115,37 @@ def test_real_facegood_windows(facegood_dir):
                             clip_ids=["1114_2_01"])
     raw, _ = sf.read(str(facegood_dir / "wav" / "1114_2_01.wav"), dtype="int16")
     padded = np.pad(raw.astype(np.float32) / 32768, (4160, 4160))
-    batch = next(iter(window_dataset([clip], batch_size=400)))
+    batch = next(iter(window_dataset([clip], batch_size=400, spec=FACEGOOD_SPEC)))
     for i in (0, 150, 399):
         start = int(np.floor(i * 16000 / 30))
         np.testing.assert_array_equal(batch["audio"].numpy()[i], padded[start:start + 8320])
     np.testing.assert_array_equal(batch["targets"].numpy(), clip.targets[:400])
+
+
+def test_the_data_layer_has_no_default_window():
+    with pytest.raises(TypeError):
+        WindowSpec()  # both fields are required
+    with pytest.raises(TypeError):
+        WindowSpec(0.52)
+    clip = _ramp_clip()
+    with pytest.raises(TypeError):
+        frame_windows(clip.audio, 16000, 30, clip.num_frames)
+    with pytest.raises(TypeError):
+        FrameTable([clip])
+    with pytest.raises(ValueError, match="window spec is needed"):
+        FrameTable([clip], None)
+    for make in (window_dataset, pair_dataset):
+        with pytest.raises(ValueError, match="window spec is needed"):
+            make([clip], batch_size=8)
+
+
+def test_a_table_without_audio_needs_no_spec():
+    clips = [_ramp_clip(1.0, "a"), _ramp_clip(0.5, "b", offset=0.05)]
+    features = [np.full((c.num_frames, 3), k, np.float32) for k, c in enumerate(clips)]
+    table = FrameTable(clips, None, features=features, audio=False)
+    assert table.audio is None and table.window is None and table.num_frames == 45
+    batch = next(iter(pair_dataset(table, batch_size=8, seed=0)))
+    assert "audio" not in batch and batch["features"].shape == (8, 3)
+    first, second = np.split(batch["features"].numpy()[:, 0], 2)
+    assert (first == second).all() and set(first.tolist()) <= {0.0, 1.0}
+    assert len(list(window_dataset(table, batch_size=16))) == 3

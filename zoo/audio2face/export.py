@@ -5,7 +5,7 @@
   ``int8=True``, to a dynamic-range int8 TFLite: ``Predictor.load(model_dir, tflite=...)`` runs either).
 * ``audio``: ``audio`` (B, S) float32 mono 16 kHz in [-1, 1] [+ ``emotion`` (B, E)] →
   ``blendshapes`` (B, F, N) with F = floor(S · 30 / 16000): the features are computed inside the
-  graph (``features.frame_features_tf``: each distinct subframe once, float64 LPC).
+  graph (``features_tf.frame_features_tf``: each distinct subframe once, float64 LPC).
 * ``stream_step``: ``state`` (B, 8320) the last 8320 samples (start from zeros), ``chunk`` (B, C)
   the next samples [+ ``emotion``] → ``state`` (the last 8320 samples after the chunk) and
   ``blendshapes`` (B, N) of the window that ends with the chunk. Feeding 4160 samples first and then
@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.datasets import expected_frames
+
 from . import features as feats
-from .predict import Predictor
+from .predict import Predictor, metadata_of
 
 
 def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | None = None, batch: int = 64):
@@ -29,11 +31,13 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
 
     from zoo.export import Endpoint
 
+    from .features_tf import FEATURES_TF, frame_features_tf
+
     config, model = predictor.config, predictor.model
-    window_features = feats.FEATURES_TF[config.feature]
+    window_features = FEATURES_TF[config.feature]
     dim = config.emotion_dim
     with_emotion = config.has_emotion_input
-    n = feats.num_frames(len(audio16k))
+    n = expected_frames(len(audio16k), feats.SAMPLE_RATE, feats.FPS)
     if n < 2:
         raise ValueError("parity audio must be at least two frames long")
     if emotion is None:
@@ -54,7 +58,7 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
         return {"blendshapes": net(features, emotion)}
 
     def from_audio(audio, emotion=None):
-        features = feats.frame_features_tf(audio, config.feature)  # (B, F, 32, 64, 1)
+        features = frame_features_tf(audio, config.feature)  # (B, F, 32, 64, 1)
         shape = tf.shape(features)
         flat = tf.reshape(features, [-1, *feats.FEATURE_SHAPE])
         e = None
@@ -73,7 +77,8 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     state = np.zeros((2, feats.WINDOW), np.float32)
     windows = feats.clip_windows(audio16k, n)
     state[0], state[1] = windows[n // 2], windows[n - 2]
-    chunk = np.stack([audio16k[:533], audio16k[-533:]]).astype(np.float32)
+    hop = feats.SAMPLE_RATE // feats.FPS  # samples between frame anchors (533 or 534 at 16 kHz, 30 fps)
+    chunk = np.stack([audio16k[:hop], audio16k[-hop:]]).astype(np.float32)
     return {
         "serving_default": Endpoint(
             serve, {"features": tf.TensorSpec([None, *feats.FEATURE_SHAPE], tf.float32, name="features"),
@@ -95,26 +100,22 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
     """Export a trained model directory to ``dest`` (SavedModel in TF-Serving layout + TFLite).
 
     ``audio`` (a path, or an array at ``sample_rate``) provides the real parity inputs; by default
-    a sentence of the synthetic corpus' speech. ``tolerance`` bounds every parity check (max |Δ|
+    the shipped sentence ``zoo.core.parity_speech()``. ``tolerance`` bounds every parity check (max |Δ|
     of the blendshape weights; the TF feature ops run in float32 on the same graph on both sides).
     ``int8``: also write ``<name>-v<version>.int8.tflite`` (dynamic-range quantisation of
     ``serving_default``: int8 weights, float32 between ops), held to max |Δ| ≤ ``int8_tolerance``.
     Returns ``zoo.export.ExportResult``.
     """
+    from zoo.core import parity_speech
     from zoo.export import export
 
     predictor = Predictor.load(model_dir)
     if audio is None:
-        from zoo.datasets.synthetic.speech import synthesize
-
-        utterance = synthesize("The quick brown fox jumps over the lazy dog.", "female_warm")
-        audio, sample_rate = utterance.audio, utterance.sample_rate
+        audio, sample_rate = parity_speech()
     audio16k = Predictor.audio16k(audio, sample_rate)
     config = predictor.config
     metadata = {
-        "model": "audio2face", "preset": config.preset, "config": config.to_dict(),
-        "fps": feats.FPS, "sample_rate": feats.SAMPLE_RATE, "window_seconds": feats.WINDOW / feats.SAMPLE_RATE,
-        "lookahead_seconds": feats.LOOKAHEAD / feats.SAMPLE_RATE, "feature": config.feature,
+        **metadata_of(config), "config": config.to_dict(),
         "stream_first_chunk": feats.LOOKAHEAD, "stream_state_samples": feats.WINDOW,
         "emotion_input": config.has_emotion_input, "emotion_dim": config.emotion_dim,
         "trained_on": {k: predictor.metadata.get(k) for k in ("train_clips", "val_clips", "epochs_trained")},

@@ -22,11 +22,11 @@ import numpy as np
 from keras import layers, ops
 
 from .config import Config
+from .features import FEATURE_SHAPE
 
 ARTICULATION_KERNELS = ((1, 3), (1, 3), (1, 3), (1, 3), (1, 4))
 ARTICULATION_STRIDES = ((1, 2), (1, 2), (1, 2), (1, 2), (1, 4))
 EMOTION_STRIDES = ((1, 2), (1, 4), (1, 8), (1, 16), (1, 64))  # 64-wide map → each layer's width
-FEATURES_SHAPE = (32, 64, 1)
 
 
 @keras.saving.register_keras_serializable(package="zoo.audio2face")
@@ -118,7 +118,7 @@ def _graph(config: Config):
     """Inputs, the blendshape output and the emotion maps (one per articulation layer)."""
     if not config.output_names:
         raise ValueError("config.output_names is empty: set the channels (train() derives them from data)")
-    features = keras.Input(FEATURES_SHAPE, name="features")
+    features = keras.Input(FEATURE_SHAPE, name="features")
     inputs = [features]
     noise, seed = config.feature_noise, config.seed
     x = CoefficientStandardization(name="input_norm")(features) if config.input_norm else features

@@ -1,11 +1,10 @@
 """Prediction: audio → named blendshape curves at 30 fps, in batch or streaming.
 
-``Predictor.load(model_dir)`` reads a model directory written by ``train`` (config.json,
+``Predictor.load(model_dir)`` reads a model directory (``zoo.core.modeldir``: config.json,
 model.weights.h5, metadata.json, emotion_database.npy for the paper preset). ``predict`` takes a
-path or an array at any rate and channel count (mixed down and resampled to 16 kHz) and returns
-an ``Animation``: ``values`` (frames, channels) at ``fps`` = 30 with ``names``. Frame i is the
-pose at t = i/30 s, computed from the 520 ms window centred there, so a clip of S samples at
-16 kHz has floor(S·30/16000) frames.
+path or an array at any rate and channel count (mixed down and resampled to 16 kHz) and returns a
+``zoo.core.Animation`` at 30 fps. Frame i is the pose at t = i/30 s, computed from the 520 ms
+window centred there, so a clip of S samples at 16 kHz has floor(S·30/16000) frames.
 
 Emotion control (paper preset, E = 16): ``None`` → the mean of the training database;
 an int → that database entry (a training frame); a vector (E,); an array (frames, E); or
@@ -19,148 +18,30 @@ a TFLite file written by ``export`` (float32, or dynamic-range int8 weights) ins
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets import atomic_write_bytes, load_audio
+from zoo.core.animation import Animation
+from zoo.core.modeldir import read_model_dir
+from zoo.core.runners import KerasRunner, TFLiteRunner
+from zoo.datasets import expected_frames, frame_anchors, load_audio
 
 from . import features as feats
 from .config import Config
 from .metrics import evaluate_predictions
-from .rig import to_arkit
 
-OUTPUT_SUFFIXES = (".csv", ".npy", ".json")
 CHUNK_FRAMES = 3072  # frames per feature chunk of whole-clip prediction (~102 s; 6 batches of 512; ~75 MB)
-
-
-@dataclass
-class Animation:
-    """Named curves: ``values`` (frames, channels) float32 at ``fps``."""
-
-    values: np.ndarray
-    names: tuple[str, ...]
-    fps: float = feats.FPS
-
-    def __post_init__(self):
-        self.values = np.asarray(self.values, np.float32)
-        self.names = tuple(self.names)
-        if self.values.ndim != 2 or self.values.shape[1] != len(self.names):
-            raise ValueError(f"values {self.values.shape} do not match {len(self.names)} names")
-
-    @property
-    def seconds(self) -> float:
-        return len(self.values) / self.fps
-
-    def to_arkit(self, valid_only: bool = True) -> Animation:
-        """The ARKit-52 curves, by name (FACEGOOD's authors' table; identity for ARKit names)."""
-        from zoo.datasets import ARKIT_52
-
-        return Animation(to_arkit(self.values, self.names, valid_only=valid_only), ARKIT_52, self.fps)
-
-    def clipped(self, low: float = 0.0, high: float = 1.0) -> Animation:
-        return Animation(np.clip(self.values, low, high), self.names, self.fps)
-
-    def smoothed(self, frames: int) -> Animation:
-        """Centred moving average over ``frames`` (odd, ≥ 1) frames; edges use the frames present."""
-        if frames <= 1:
-            return self
-        if frames % 2 == 0:
-            raise ValueError(f"smoothing width must be odd, got {frames}")
-        kernel = np.ones(frames) / frames
-        ones = np.convolve(np.ones(len(self.values)), kernel, mode="same")
-        out = np.stack([np.convolve(v, kernel, mode="same") / ones for v in self.values.T], axis=1)
-        return Animation(out, self.names, self.fps)
-
-    def write(self, path: str | os.PathLike) -> Path:
-        """Write by suffix: .csv (header ``time,<names>``), .npy (structured array, one float32
-        field per name, readable without pickle), .json ({fps, names, frames}). Atomic."""
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(["time", *self.names])
-            for i, row in enumerate(self.values):
-                writer.writerow([f"{i / self.fps:.6f}", *(f"{v:.6g}" for v in row)])
-            data = buf.getvalue().encode()
-        elif suffix == ".npy":
-            table = np.zeros(len(self.values), dtype=[(n, "<f4") for n in self.names])
-            for k, name in enumerate(self.names):
-                table[name] = self.values[:, k]
-            out = io.BytesIO()
-            np.save(out, table, allow_pickle=False)
-            data = out.getvalue()
-        elif suffix == ".json":
-            data = json.dumps({"fps": self.fps, "names": list(self.names),
-                               "frames": np.round(self.values, 6).tolist()}).encode()
-        else:
-            raise ValueError(f"{path}: unknown output format {suffix!r}; use one of {OUTPUT_SUFFIXES}")
-        atomic_write_bytes(path, data)
-        return path
-
-    @classmethod
-    def read(cls, path: str | os.PathLike) -> Animation:
-        """Read a file written by ``write``."""
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".npy":
-            table = np.load(path, allow_pickle=False)
-            names = table.dtype.names
-            return cls(np.stack([table[n] for n in names], axis=1), names)
-        if suffix == ".json":
-            doc = json.loads(path.read_text())
-            return cls(np.asarray(doc["frames"], np.float32).reshape(-1, len(doc["names"])), doc["names"], doc["fps"])
-        if suffix == ".csv":
-            rows = list(csv.reader(path.read_text().splitlines()))
-            times = np.array([float(r[0]) for r in rows[1:]])
-            fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else feats.FPS
-            values = np.array([[float(v) for v in r[1:]] for r in rows[1:]], np.float32)
-            return cls(values.reshape(-1, len(rows[0]) - 1), rows[0][1:], round(fps, 3))
-        raise ValueError(f"{path}: unknown format {suffix!r}")
-
-
 TFLITE_SIGNATURE = "serving_default"
 
 
-def _tflite_runner(path: Path, config: Config):
-    """The ``serving_default`` signature runner of a TFLite file written by ``export`` for ``config``:
-    ``features`` (B, 32, 64, 1) [+ ``emotion`` (B, E)] → ``blendshapes`` (B, N), N = len(output_names).
-    Anything else is one ValueError naming the file and the cause."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    if not path.is_file():
-        raise ValueError(f"{path}: TFLite file not found")
-    try:
-        interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
-    except (ValueError, RuntimeError) as exc:
-        raise ValueError(f"{path}: not a loadable TFLite model ({exc})") from None
-    signatures = interpreter.get_signature_list()
-    if TFLITE_SIGNATURE not in signatures:
-        raise ValueError(f"{path}: no {TFLITE_SIGNATURE!r} signature (it has {sorted(signatures)}); "
-                         "export the model with zoo.audio2face.export_model")
-    runner = interpreter.get_signature_runner(TFLITE_SIGNATURE)
-    inputs, outputs = runner.get_input_details(), runner.get_output_details()
-    want = {"features": (*feats.FEATURE_SHAPE,)}
-    if config.has_emotion_input:
-        want["emotion"] = (config.emotion_dim,)
-    got = {k: tuple(int(d) for d in v["shape_signature"][1:]) for k, v in inputs.items()}
-    if got != want:
-        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} takes inputs {got} per example; the {config.preset!r} "
-                         f"model needs {want} (a TFLite file of another model?)")
-    if "blendshapes" not in outputs:
-        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} outputs {sorted(outputs)}, not 'blendshapes'")
-    width, n = int(outputs["blendshapes"]["shape_signature"][-1]), len(config.output_names)
-    if width != n:
-        raise ValueError(f"{path}: {TFLITE_SIGNATURE!r} outputs {width} blendshapes, the model has {n} channels "
-                         "(a TFLite file of another model?)")
-    return runner
+def metadata_of(config: Config) -> dict:
+    """The model-directory metadata every Audio2Face model carries (``zoo.core.modeldir`` schema)."""
+    return {"model": "audio2face", "preset": config.preset, "output_names": list(config.output_names),
+            "sample_rate": feats.SAMPLE_RATE, "fps": feats.FPS, "window_seconds": feats.WINDOW / feats.SAMPLE_RATE,
+            "lookahead_seconds": feats.LOOKAHEAD / feats.SAMPLE_RATE, "feature": config.feature}
 
 
 class Predictor:
@@ -168,44 +49,37 @@ class Predictor:
 
     ``tflite``: a .tflite file written by ``export`` for this model (``<name>-v<version>.tflite``
     or ``.int8.tflite``); ``run`` then calls its ``serving_default`` signature with the
-    ai-edge-litert interpreter (XNNPACK, ``os.cpu_count()`` threads) in batches of ``batch_size``
+    ai-edge-litert interpreter (``os.cpu_count()`` threads) in batches of ``batch_size``
     instead of the Keras model. Features, emotion control and streaming are unchanged.
     """
 
     def __init__(self, model, config: Config, database: np.ndarray | None = None, metadata: dict | None = None,
                  batch_size: int = 512, tflite: str | os.PathLike | None = None):
-        import tensorflow as tf
-
         self.model, self.config, self.database = model, config, database
         self.metadata = metadata or {}
         self.names = tuple(config.output_names)
         self.batch_size = batch_size
         self.tflite = None if tflite is None else Path(tflite)
-        self._tflite = None if tflite is None else _tflite_runner(self.tflite, config)
-        self._run = tf.function(
-            lambda x, e: model([x, e], training=False) if config.has_emotion_input else model(x, training=False),
-            reduce_retracing=True)
+        self._keras = KerasRunner(model, batch_size)
+        self._tflite = None
+        if tflite is not None:
+            inputs = {"features": feats.FEATURE_SHAPE, **({"emotion": (config.emotion_dim,)}
+                                                          if config.has_emotion_input else {})}
+            self._tflite = TFLiteRunner(tflite, TFLITE_SIGNATURE, batch_size, num_threads=os.cpu_count()).check(
+                inputs, {"blendshapes": len(self.names)})
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike, tflite: str | os.PathLike | None = None, **kwargs) -> Predictor:
-        """Load ``model_dir`` (config.json + model.weights.h5 [+ emotion_database.npy]); ``tflite``: run
-        the network through that TFLite file of the model instead of Keras (see the class docstring)."""
+        """Load ``model_dir`` (verified by ``zoo.core.modeldir.read_model_dir``); ``tflite``: run the network
+        through that TFLite file of the model instead of Keras (see the class docstring)."""
         from .model import Audio2Face
 
-        model_dir = Path(model_dir)
-        for needed in ("config.json", "model.weights.h5"):
-            if not (model_dir / needed).is_file():
-                raise FileNotFoundError(f"{model_dir}: not an audio2face model directory ({needed} missing)")
-        config = Config.from_dict(json.loads((model_dir / "config.json").read_text()))
+        found = read_model_dir(model_dir, "audio2face")
+        config = Config.from_dict(found.config)
         model = Audio2Face(config)
-        model.load_weights(str(model_dir / "model.weights.h5"))
-        database = None
-        if config.has_emotion_input:
-            db_path = model_dir / "emotion_database.npy"
-            database = np.load(db_path, allow_pickle=False) if db_path.is_file() else None
-        meta_path = model_dir / "metadata.json"
-        metadata = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        return cls(model, config, database, metadata, tflite=tflite, **kwargs)
+        model.load_weights(str(found.weights))
+        database = found.array("emotion_database") if config.has_emotion_input else None
+        return cls(model, config, database, found.metadata, tflite=tflite, **kwargs)
 
     # -- emotion control -------------------------------------------------------------------
     def emotion_vectors(self, emotion, n_frames: int) -> np.ndarray:
@@ -264,37 +138,22 @@ class Predictor:
 
     def run(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
         """The network on (N, 32, 64, 1) features and (N, E) emotion, in batches (Keras or TFLite)."""
-        import tensorflow as tf
-
         if self._tflite is not None:
-            return self._run_tflite(features, emotion)
-        out = [self._run(tf.constant(features[i:i + self.batch_size]), tf.constant(emotion[i:i + self.batch_size]))
-               .numpy() for i in range(0, len(features), self.batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
-
-    def _run_tflite(self, features: np.ndarray, emotion: np.ndarray) -> np.ndarray:
-        """``run`` through the TFLite signature; the runner resizes its inputs to each batch."""
-        features = np.asarray(features, np.float32)
-        emotion = np.asarray(emotion, np.float32)
-        out = []
-        for i in range(0, len(features), self.batch_size):
-            inputs = {"features": np.ascontiguousarray(features[i:i + self.batch_size])}
-            if self.config.has_emotion_input:
-                inputs["emotion"] = np.ascontiguousarray(emotion[i:i + self.batch_size])
-            out.append(self._tflite(**inputs)["blendshapes"])
-        return np.concatenate(out) if out else np.zeros((0, len(self.names)), np.float32)
+            inputs = {"features": features, **({"emotion": emotion} if self.config.has_emotion_input else {})}
+            return self._tflite(inputs)["blendshapes"]
+        return self._keras(features, emotion) if self.config.has_emotion_input else self._keras(features)
 
     def predict(self, audio, sample_rate: int | None = None, *, emotion=None, clip: bool = False,
                 smooth: int = 1) -> Animation:
         """Animation of ``audio`` (a path, or an array at ``sample_rate``)."""
         audio16k = self.audio16k(audio, sample_rate)
-        n = feats.num_frames(len(audio16k))
+        n = expected_frames(len(audio16k), feats.SAMPLE_RATE, feats.FPS)
         if n == 0:
             where = f"{audio}: " if isinstance(audio, (str, os.PathLike)) else ""
             raise ValueError(f"{where}audio of {len(audio16k) / feats.SAMPLE_RATE:.3f} s is shorter than one "
                              f"{feats.FPS} fps frame")
         values = self.values(audio16k, n, self.emotion_vectors(emotion, n))
-        anim = Animation(values, self.names).smoothed(smooth)
+        anim = Animation(values, self.names, feats.FPS).smoothed(smooth)
         return anim.clipped() if clip else anim
 
     @staticmethod
@@ -311,9 +170,9 @@ class Predictor:
         return Streamer(self, emotion)
 
 
-def _window_start(frame: int) -> int:
-    """Start of frame ``frame``'s window in audio padded by 260 ms: floor(frame · 16000 / 30)."""
-    return frame * feats.SAMPLE_RATE // feats.FPS
+def _anchor(frame: int) -> int:
+    """Start of frame ``frame``'s window in audio padded by 260 ms (``zoo.datasets.frame_anchors``)."""
+    return int(frame_anchors(1, feats.SAMPLE_RATE, feats.FPS, first=frame)[0])
 
 
 class Streamer:
@@ -354,13 +213,13 @@ class Streamer:
         return rows.transpose(0, 2, 1)[..., None].astype(np.float32)
 
     def _ready_frames(self, final: bool) -> Iterator[tuple[int, np.ndarray]]:
-        total = feats.num_frames(self._received) if final else None
+        total = expected_frames(self._received, feats.SAMPLE_RATE, feats.FPS) if final else None
         starts = []
         while True:
             i = self.next_frame + len(starts)
             if total is not None and i >= total:
                 break
-            start = _window_start(i)  # window start in padded coordinates
+            start = _anchor(i)  # window start in padded coordinates
             if start + feats.WINDOW > self._offset + len(self._buffer):
                 break
             starts.append(start)
@@ -370,7 +229,7 @@ class Streamer:
         for k, row in enumerate(values):
             yield self.next_frame + k, row
         self.next_frame += len(starts)
-        first = _window_start(self.next_frame)  # no later window starts before this sample
+        first = _anchor(self.next_frame)  # no later window starts before this sample
         self._subframes = {s: v for s, v in self._subframes.items() if s >= first}
         drop = first - self._offset
         if drop > 0:
@@ -399,19 +258,17 @@ def predict(model_dir: str | os.PathLike, audio, sample_rate: int | None = None,
 
 def evaluate(model_dir: str | os.PathLike, data, *, clip_ids: Sequence[str] | None = None,
              names_file: str | os.PathLike | None = None, mean_pose: np.ndarray | None = None):
-    """Metrics (``metrics.Evaluation``) of a model on FACEGOOD-layout clips, against the mean pose.
+    """Metrics (``metrics.evaluate_predictions``) of a model on FACEGOOD-layout clips, against the mean pose.
 
     ``mean_pose`` defaults to the training mean stored in the model's metadata.
     Returns (evaluation, {clip name: Animation}).
     """
     from zoo.datasets import read_facegood
 
-    from .train import select_targets
-
     predictor = Predictor.load(model_dir)
     clips = list(data) if not isinstance(data, (str, os.PathLike)) else read_facegood(
         data, names_file=names_file, clip_ids=list(clip_ids) if clip_ids else None)
-    clips = select_targets(clips, predictor.names)
+    clips = [c.with_channels(predictor.names) for c in clips]
     if mean_pose is None:
         if "mean_pose" not in predictor.metadata:
             raise ValueError(f"{model_dir}: metadata has no mean_pose; pass mean_pose")
@@ -420,7 +277,7 @@ def evaluate(model_dir: str | os.PathLike, data, *, clip_ids: Sequence[str] | No
     for clip in clips:
         audio = feats.prepare_audio(clip.audio, clip.sample_rate)
         values = predictor.values(audio, clip.num_frames, predictor.emotion_vectors(None, clip.num_frames))
-        animations[clip.name] = Animation(values, predictor.names)
+        animations[clip.name] = Animation(values, predictor.names, feats.FPS)
     evaluation = evaluate_predictions([a.values for a in animations.values()], [c.targets for c in clips],
                                       predictor.names, mean_pose)
     return evaluation, animations

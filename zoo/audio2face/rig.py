@@ -19,7 +19,7 @@ from zoo.datasets import ARKIT_52, canonical_name, map_channels
 
 __all__ = [
     "FACEGOOD_TRAINED_37", "FACEGOOD_116_UE", "FACEGOOD_TO_ARKIT", "XLSX_SPELLING_FIXES",
-    "to_arkit", "expand_to_rig", "varying_channels",
+    "to_arkit", "arkit_animation", "expand_to_rig", "varying_channels", "output_channels",
 ]
 
 # The 37 shapes the original trains: var_bs_index (10, 13, 14, 15, 18, 33, 38, 40-45, 51-54, 57-60,
@@ -234,3 +234,27 @@ def varying_channels(values, names: Sequence[str], tol: float = 0.0) -> tuple[st
         raise ValueError("values hold NaN or Inf")
     spread = values.max(axis=0) - values.min(axis=0)
     return tuple(n for n, s in zip(names, spread) if s > tol)
+
+
+def arkit_animation(anim, valid_only: bool = True):
+    """``anim`` (a ``zoo.core.Animation``) on the ARKit-52 names, by ``to_arkit``."""
+    from zoo.core.animation import Animation
+    from zoo.datasets import ARKIT_52
+
+    return Animation(to_arkit(anim.values, anim.names, valid_only=valid_only), ARKIT_52, anim.fps)
+
+
+def output_channels(wanted: Sequence[str], clips, preset: str) -> tuple[str, ...]:
+    """The channels a model predicts: ``wanted`` (a preset's, checked against the clips' names), or, when
+    ``wanted`` is empty, every channel that varies in ``clips`` (``zoo.datasets.Clip``s of one rig)."""
+    names = clips[0].channel_names
+    if wanted:
+        missing = [n for n in wanted if n not in names]
+        if missing:
+            raise ValueError(f"{clips[0].source}: the data has no channels {missing[:5]} (of {len(missing)}) that "
+                             f"preset {preset!r} predicts; pass output_names=() to use the data's varying channels")
+        return tuple(wanted)
+    chosen = varying_channels(np.concatenate([c.targets for c in clips]), names)
+    if not chosen:
+        raise ValueError(f"{clips[0].source}: no target channel varies in the training clips")
+    return tuple(chosen)

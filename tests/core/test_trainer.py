@@ -1,0 +1,54 @@
+"""The shared trainer on a toy regression: it learns, resumes bit-identically, honours the budget, logs."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+
+def _fit(workdir, epochs: int, max_minutes=None):
+    import keras
+    import tensorflow as tf
+
+    from zoo.core.trainer import Trainer, global_batch_loss
+
+    trainer = Trainer(workdir, seed=5, progress=False, max_minutes=max_minutes)
+    with trainer.scope():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dropout(0.3), keras.layers.Dense(1)])
+        optimizer = keras.optimizers.Adam(1e-2)
+        optimizer.build(model.trainable_variables)
+    x = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
+    y = np.tanh(x @ np.array([[1.0], [-2.0], [0.5], [0.0]], np.float32))
+
+    def dataset(epoch):
+        return tf.data.Dataset.from_tensor_slices({"x": x, "y": y}).shuffle(256, seed=epoch).batch(32, True)
+
+    def step(batch):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(batch["x"], training=True) - batch["y"]))
+            share = global_batch_loss(loss)
+        grads = tape.gradient(share, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return {"loss": loss}
+
+    def validate(epoch):
+        return {"mse": float(np.mean((model(x).numpy() - y) ** 2)), "mse_mean_pose": float(np.var(y))}
+
+    return trainer.fit({"model_variables": list(model.variables), "optimizer": optimizer}, epochs=epochs,
+                       steps_per_epoch=8, dataset=dataset, step=step, validate=validate, rows_per_step=32)
+
+
+def test_learns_logs_and_resumes_bit_identically(tmp_path):
+    straight = _fit(tmp_path / "straight", epochs=4)
+    history = straight.history
+    assert [r["epoch"] for r in history] == [1, 2, 3, 4] and straight.epochs_trained == 4
+    assert history[-1]["val_mse"] < 0.5 * history[-1]["val_mse_mean_pose"]  # beats the mean by 2×
+    assert history[-1]["train_loss"] < history[0]["train_loss"] / 2
+    assert json.loads((tmp_path / "straight" / "history.json").read_text()) == history
+    assert any((tmp_path / "straight" / "tensorboard").iterdir())
+    stopped = _fit(tmp_path / "resumed", epochs=4, max_minutes=0)  # the budget stops it after one epoch
+    assert stopped.epochs_trained == 1 and stopped.stopped_by_budget
+    resumed = _fit(tmp_path / "resumed", epochs=4)  # dropout masks, Adam and the data order continue exactly
+    assert resumed.epochs_trained == 4 and len(resumed.history) == 4
+    assert resumed.state_sha256 == straight.state_sha256
