@@ -39,15 +39,15 @@ def load(name_or_path: str | os.PathLike):
     An unknown model is a ``KeyError``; a model without pretrained presets a ``LookupError``.
     """
     import importlib
-    import json
 
     from . import registry
 
     path = Path(name_or_path)
     if path.exists():
-        meta = path / "metadata.json"
-        if (path / "config.json").is_file() and meta.is_file():
-            model = json.loads(meta.read_text()).get("model")
+        if (path / "config.json").is_file() and (path / "metadata.json").is_file():
+            from .core.modeldir import read_model_dir
+
+            model = read_model_dir(path).metadata["model"]  # verified: schema and sha256
             registry.get(str(model))  # KeyError for a folder of an unknown model
             return importlib.import_module(f"zoo.{model}").Predictor.load(path)
         from .export import ExportedModel

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import check_export_parity
 
 from zoo.audio2face import Predictor, export_model
 from zoo.audio2face import features as feats
@@ -27,13 +28,7 @@ def test_layout_and_parity_report(exported):
     meta = json.loads((sm / "assets" / "metadata.json").read_text())
     assert meta["fps"] == 30 and meta["sample_rate"] == 16000 and meta["lookahead_seconds"] == 0.26
     assert set(meta["signatures"]) == {"serving_default", "audio", "stream_step"}
-    report = json.loads(result.parity_report.read_text())
-    assert report["passed"]
-    backends = {(c["backend"], c["signature"]) for c in report["checks"]}
-    assert ("tflite", "serving_default") in backends and ("saved_model", "stream_step") in backends
-    for check in report["checks"]:
-        if check["backend"] != "tflite_int8":
-            assert check["max_abs_diff"] <= 1e-4, check
+    report = check_export_parity(result, 1e-4, ["serving_default", "audio", "stream_step"])
     int8 = [c for c in report["checks"] if c["backend"] == "tflite_int8"]
     assert len(int8) == 1 and int8[0]["signature"] == "serving_default" and int8[0]["tolerance"] == 0.02
     assert 0 < int8[0]["max_abs_diff"] <= 0.02  # quantised (the output layer has ≥ 1024 weights), within bounds
