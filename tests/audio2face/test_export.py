@@ -110,3 +110,25 @@ def test_wrong_input_shape_is_a_clear_error(exported):
         served(features=np.zeros((2, 64, 32, 1), np.float32), emotion=np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError, match="missing.*emotion"):
         served(features=np.zeros((2, 32, 64, 1), np.float32))
+
+
+def test_export_needs_no_speech_synthesizer_and_predict_no_trainer():
+    """export.py takes its default parity audio from the shipped sentence, and predict.py does not import
+    train.py (train imports predict for validation; the other way round was a cycle)."""
+    import ast
+    from pathlib import Path
+
+    import zoo.audio2face
+
+    def imports(name: str) -> set[str]:
+        tree = ast.parse((Path(zoo.audio2face.__file__).parent / f"{name}.py").read_text())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                found.add("." * node.level + (node.module or ""))
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        return found
+
+    assert not {m for m in imports("export") if "synthetic" in m}
+    assert ".train" not in imports("predict") and ".train" not in imports("export")

@@ -8,7 +8,6 @@ strategies, budget, TensorBoard and history are the trainer's (``zoo.core.traine
 """
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from .metrics import evaluate_predictions
 from .predict import Predictor, metadata_of
 from .rig import output_channels
 
-log = logging.getLogger(__name__)
 
 def thin_silent_frames(clip: Clip) -> np.ndarray:
     """FACEGOOD's ``drop_half_silent_frames``: kept frame indices, every other all-zero target frame removed
@@ -189,11 +187,9 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         return pair_dataset(table, batch_size=config.batch_size, shuffle=True, seed=config.seed + epoch,
                             random_shift=bool(shift), stacked=True)
 
-    def validate(epoch: int) -> dict:
-        emotion = None if state.database is None else state.database.numpy().mean(axis=0)  # the inference default
-        rows = [np.zeros((len(f), 0), np.float32) if emotion is None
-                else np.broadcast_to(emotion, (len(f), config.emotion_dim)).astype(np.float32) for f in val_features]
-        return evaluate_predictions([validator.run(f, e) for f, e in zip(val_features, rows)],
+    def validate(epoch: int) -> dict:  # with the inference default: the database's mean emotion
+        validator.database = None if state.database is None else state.database.numpy()
+        return evaluate_predictions([validator.run(f, validator.emotion_vectors(None, len(f))) for f in val_features],
                                     [c.targets for c in held_out], config.output_names, mean_pose).summary()
 
     result = trainer.fit(state.checkpointed(), epochs=config.epochs, steps_per_epoch=steps_per_epoch,
