@@ -1,4 +1,4 @@
-"""Audio2Face features: FACEGOOD LPC bit-compatibility, the paper's autocorrelation, TF/TFLite versions, framing."""
+"""Audio2Face NumPy features: FACEGOOD LPC bit-compatibility, the autocorrelation, framing (TF: test_features_tf)."""
 from __future__ import annotations
 
 import subprocess
@@ -9,13 +9,14 @@ import pytest
 import soundfile as sf
 
 from zoo.audio2face import features as F
-from zoo.audio2face import features_tf as FT
 from zoo.datasets import expected_frames, resample
 
 HANN = [float(v) for v in np.hanning(256)]
 
 
 # ------------------------------------------------------------------------------------------------ references
+
+
 def ref_lpc_subframe(x) -> list[float]:
     """LPC.dll in plain Python floats: Hann, sequential autocorrelation, R0·(1+1e-9), Levinson order 31."""
     s = [float(x[n]) * HANN[n] for n in range(256)]
@@ -57,37 +58,6 @@ def ref_lpc_window(window) -> np.ndarray:
     return np.array([ref_lpc_subframe(window[128 * k:128 * k + 256]) for k in range(64)]).T
 
 
-def speech_like(n_windows: int, seed: int = 0) -> np.ndarray:
-    """int16-quantised (as float in [-1, 1]) 'speech': a 110–160 Hz pulse train and noise through three formant
-    resonators, in bursts with digital silence between them; returns (n_windows, 8320) float32 windows."""
-    from scipy.signal import lfilter
-
-    rng = np.random.default_rng(seed)
-    n = 8320 * n_windows
-    src = 0.02 * rng.standard_normal(n)
-    period = int(16000 / rng.uniform(110, 160))
-    src[::period] += 1.0
-    y = src
-    for freq, bw in ((rng.uniform(500, 800), 80), (rng.uniform(1000, 1600), 100), (rng.uniform(2300, 2900), 150)):
-        pole = np.exp(-np.pi * bw / 16000) * np.exp(2j * np.pi * freq / 16000)
-        y = lfilter([1.0], np.poly([pole, pole.conjugate()]).real, y)
-    envelope = np.zeros(n)
-    for start in range(0, n, 6000):
-        length = int(rng.integers(1500, 4500))
-        envelope[start:start + length] = np.hanning(length)[: max(0, min(length, n - start))]
-    y = 0.6 * y * envelope / np.abs(y).max()
-    y = np.round(y * 32768) / 32768
-    return y.reshape(n_windows, 8320).astype(np.float32)
-
-
-@pytest.fixture
-def facegood_wav(facegood_dir):
-    """(int16 samples, 16 kHz) of 1114_2_01.wav, skipping where the real data is absent."""
-    data, rate = sf.read(str(facegood_dir / "wav" / "1114_2_01.wav"), dtype="int16")
-    return data, rate
-
-
-# ------------------------------------------------------------------------------------------------ golden
 @pytest.mark.realdata
 def test_lpc_matches_the_golden_file_for_int16_and_float_input(facegood_dir):
     golden = np.load(facegood_dir / "golden" / "lpc_1114_2_01_first300.npy")
@@ -129,7 +99,6 @@ def test_windows_are_centred_on_the_frame_anchor():
     assert F.clip_windows(audio, 2).shape == (2, F.WINDOW)
 
 
-# ------------------------------------------------------------------------------------------------ LPC edge cases
 def test_silent_window_gives_unit_polynomial_exactly():
     w = np.zeros((2, F.WINDOW), np.float32)
     w[1, 5000:5100] = 0.1  # only subframes 38 and 39 see it
@@ -167,7 +136,7 @@ def test_real_window_that_triggers_truncation():
 
 
 @pytest.mark.parametrize("kind", ["random", "speech_like"])
-def test_lpc_equals_plain_python_reference(kind):
+def test_lpc_equals_plain_python_reference(kind, speech_like):
     rng = np.random.default_rng(3)
     if kind == "random":
         window = rng.uniform(-1, 1, F.WINDOW).astype(np.float32)
@@ -180,7 +149,7 @@ def test_lpc_equals_plain_python_reference(kind):
     assert np.array_equal(got[:, list(subframes)], ref)
 
 
-def test_lpc_block_processing_is_seamless(monkeypatch):
+def test_lpc_block_processing_is_seamless(monkeypatch, speech_like):
     w = speech_like(5, seed=1)
     whole = F.lpc_facegood(w)
     monkeypatch.setattr(F, "BLOCK", 2)
@@ -194,8 +163,7 @@ def test_lpc_rejects_bad_windows():
         F.lpc_facegood(np.full((1, F.WINDOW), np.nan))
 
 
-# ------------------------------------------------------------------------------------------------ paper feature
-def test_autocorr_paper_matches_a_direct_reference():
+def test_autocorr_paper_matches_a_direct_reference(speech_like):
     w = speech_like(2, seed=2)
     got = F.autocorr_paper(w)
     assert got.shape == (2, 32, 64, 1) and got.dtype == np.float64
@@ -208,7 +176,7 @@ def test_autocorr_paper_matches_a_direct_reference():
         assert got[i, 0, k, 0] == pytest.approx(np.mean(s * s), rel=1e-12)
 
 
-def test_autocorr_paper_is_dc_invariant():
+def test_autocorr_paper_is_dc_invariant(speech_like):
     w = speech_like(2, seed=4).astype(np.float64)
     base = F.autocorr_paper(w)
     shifted = F.autocorr_paper(w + 0.25)
@@ -216,7 +184,6 @@ def test_autocorr_paper_is_dc_invariant():
     assert np.abs(shifted - base).max() <= 1e-12 * scale
 
 
-# ------------------------------------------------------------------------------------------------ audio in
 def test_prepare_audio_averages_stereo_and_resamples(tone):
     stereo = tone(0.5, rate=44100, freq=300, channels=2)  # channel c has amplitude 0.5·(c+1)/2
     out = F.prepare_audio(stereo, 44100)
@@ -266,108 +233,6 @@ def test_audio_features_shapes_and_short_audio(tone):
         F.audio_features(tone(1.0), 16000, "mfcc")
 
 
-# ------------------------------------------------------------------------------------------------ TensorFlow
-def _abs_diff_tf(windows, precision="double_float"):
-    got = FT.lpc_facegood_tf(windows, precision=precision).numpy()
-    assert got.shape == (len(windows), 32, 64, 1) and got.dtype == np.float32
-    return np.abs(got.astype(np.float64) - F.lpc_facegood(windows)), got
-
-
-def test_tf_lpc_matches_numpy_on_speech_like_audio():
-    windows = speech_like(6, seed=11)
-    diff, got = _abs_diff_tf(windows)
-    # measured here: max 4.4e-6, mean 1.5e-7 (seeds 11–18: max ≤ 7.9e-6, mean ≤ 3e-7); plain float32: max 63
-    assert diff.max() <= 2e-5 and diff.mean() <= 5e-7 and (diff > 1e-3).sum() == 0
-    assert (got[:, 0] == 1).all()
-    diff32, _ = _abs_diff_tf(windows, "float32")
-    assert diff32.max() > 1.0  # the reason for the double-float default
-
-
-@pytest.mark.realdata
-def test_tf_lpc_matches_numpy_on_real_speech(facegood_wav):
-    raw, rate = facegood_wav
-    windows = F.clip_windows(F.prepare_audio(raw, rate))[np.linspace(150, 3250, 12).astype(int)]
-    diff, _ = _abs_diff_tf(windows)
-    bound = FT.TF_LPC_DEVIATION["double_float"]
-    assert diff.max() <= 4 * bound["max"] and diff.mean() <= 4 * bound["mean"]
-    assert (diff > 1e-3).mean() == 0
-
-
-def test_tf_lpc_edge_cases():
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    n = np.arange(F.WINDOW)
-    windows = np.stack([
-        np.zeros(F.WINDOW),  # digital silence
-        rng.integers(-1, 2, F.WINDOW) / 32768,  # ±1 LSB dither
-        0.001 * np.sin(2 * np.pi * 50 * n / 16000) + rng.integers(-1, 2, F.WINDOW) / 32768,  # hum + dither
-        np.round(3000 * rng.standard_normal(F.WINDOW)),  # int16-scale noise
-        0.5 * np.sin(2 * np.pi * 1000 * n / 16000),  # a pure tone: condition ~1e9
-    ]).astype(np.float32)
-    diff, got = _abs_diff_tf(windows)
-    unit = np.zeros((32, 64))
-    unit[0] = 1
-    assert (got[0, :, :, 0] == unit).all()
-    assert diff[1:4].max() <= 2e-7  # measured 1.5e-8 … 2.9e-8
-    assert diff[4].max() <= 2e-4  # measured 2.3e-5 (plain float32: 4.1)
-    # the |k| ≥ 1 rule in the TF recursion, on the crafted R of test_reflection_coefficient_of_one_truncates
-    r = np.zeros(32)
-    r[:3] = [1.0, 0.9, 0.0]
-    r[3:] = np.linspace(0.1, -0.1, 29)
-    expected = np.array(ref_levinson(r))
-    hi = tf.constant(r.astype(np.float32)[None])
-    lo = tf.constant((r - r.astype(np.float32)).astype(np.float32)[None])
-    got_df = FT._tf_levinson_df(hi, lo).numpy()[0]
-    got_32 = FT._tf_levinson_f32(hi).numpy()[0]
-    for g in (got_df, got_32):
-        assert (g[2:] == 0).all() and g[0] == 1 and g[1] == pytest.approx(expected[1], rel=1e-6)
-
-
-def test_tf_double_float_survives_graph_optimisation():
-    """Grappler (constant push-down, AddOpsRewrite) must not reassociate the error-free transformations."""
-    import tensorflow as tf
-
-    windows = speech_like(2, seed=7)
-    spec = tf.TensorSpec([None, F.WINDOW], tf.float32)
-
-    def autocorr(w):
-        return FT._tf_autocorr_df(*FT._tf_hann_df(FT._tf_subframes(w)))
-
-    exact = F._autocorr_sequential(F._subframes(windows) * F.HANN).T  # float64, (128, 32)
-    for run in (autocorr, tf.function(autocorr, input_signature=[spec])):  # eager, then traced (Grappler)
-        hi, lo = (t.numpy().astype(np.float64).reshape(-1, 32) for t in run(tf.constant(windows)))
-        # the pairs carry R to ~1e-15 · R0 (measured); a reassociated transformation costs ≥ 1e-11
-        assert (np.abs(hi + lo - exact) <= 1e-13 * exact[:, :1]).all()
-
-
-def test_tf_lpc_float64_matches_numpy_eager_and_traced():
-    """The default precision (TF float64 ops, for SavedModels): within 1e-6 of the C-order NumPy result."""
-    import tensorflow as tf
-
-    windows = speech_like(4, seed=5)
-    ref = F.lpc_facegood(windows)
-    traced = tf.function(FT.lpc_facegood_tf, input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
-    for run in (FT.lpc_facegood_tf, traced):
-        got = run(tf.constant(windows)).numpy()
-        assert got.dtype == np.float32 and np.abs(got - ref).max() <= 2e-6  # measured 1.1e-6: float32 output rounding
-
-
-def test_tf_autocorr_paper_matches_numpy():
-    windows = speech_like(3, seed=9)
-    got = FT.autocorr_paper_tf(windows).numpy()
-    ref = F.autocorr_paper(windows)
-    assert got.shape == ref.shape and got.dtype == np.float32
-    r0 = np.maximum(ref[:, :1], 1e-30)
-    assert (np.abs(got - ref) <= 1e-6 * r0 + 1e-12).all()  # measured max 2.5e-7 · R0 on real speech
-
-
-def test_feature_registries():
-    assert set(F.FEATURES) == set(FT.FEATURES_TF) == {"lpc_facegood", "autocorr_paper"}
-    assert F.FEATURE_SHAPE == (32, 64, 1) and F.WINDOW == 8320 and F.LOOKAHEAD == 4160
-    assert (F.SUBFRAMES - 1) * F.HOP + F.SUBFRAME == F.WINDOW
-
-
 def test_numpy_features_do_not_import_tensorflow():
     script = ("import sys\nimport numpy as np\nfrom zoo.audio2face import features as F\n"
               "assert F.audio_features(np.ones(16000, np.float32), 16000).shape == (30, 32, 64, 1)\n"
@@ -377,41 +242,8 @@ def test_numpy_features_do_not_import_tensorflow():
     assert proc.stdout.strip() == "[]"
 
 
-@pytest.mark.slow
-def test_tf_lpc_in_graph_mode_and_tflite(tmp_path):
-    """The traced function (Grappler) and its TFLite conversion (XNNPACK) keep the double-float accuracy."""
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    windows = speech_like(4, seed=13)
-    ref = F.lpc_facegood(windows)
-
-    class Features(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, F.WINDOW], tf.float32)])
-        def lpc(self, w):
-            return FT.lpc_facegood_tf(w, precision="double_float")
-
-    module = Features()
-    graph = module.lpc(tf.constant(windows)).numpy()
-    assert np.abs(graph - ref).max() <= 5e-6
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.lpc.get_concrete_function()], module)
-    path = tmp_path / "lpc.tflite"
-    path.write_bytes(converter.convert())
-    interpreter = Interpreter(model_path=str(path))
-    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    assert list(inp["shape_signature"]) == [-1, F.WINDOW]
-    interpreter.resize_tensor_input(inp["index"], list(windows.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(inp["index"], windows)
-    interpreter.invoke()
-    lite = interpreter.get_tensor(out["index"])
-    assert lite.shape == (4, 32, 64, 1)
-    assert np.abs(lite - ref).max() <= 5e-6
-
-
-# ------------------------------------------------------------------------------------------------ clip paths
 @pytest.mark.parametrize("frames", [1, 5, 6, 7, 13, 40])
-def test_frame_features_equal_the_per_window_features_bit_for_bit(frames):
+def test_frame_features_equal_the_per_window_features_bit_for_bit(frames, speech_like):
     audio = speech_like(3, seed=6).reshape(-1)[:frames * 16000 // 30 + 77]
     n = expected_frames(len(audio), F.SAMPLE_RATE, F.FPS)
     assert n == frames
@@ -421,7 +253,7 @@ def test_frame_features_equal_the_per_window_features_bit_for_bit(frames):
     assert np.array_equal(F.frame_features(audio, n + 8, "autocorr_paper"), past_end)
 
 
-def test_frame_features_computes_each_distinct_subframe_once(monkeypatch):
+def test_frame_features_computes_each_distinct_subframe_once(monkeypatch, speech_like):
     calls = []
     original = F._PER_SUBFRAME["lpc_facegood"]
     monkeypatch.setitem(F._PER_SUBFRAME, "lpc_facegood", lambda sub: calls.append(len(sub)) or original(sub))
@@ -443,20 +275,7 @@ def test_frame_features_rejects_bad_audio():
         F.frame_features(np.zeros(16000), feature="mfcc")
 
 
-def test_tf_frame_features_match_numpy_for_a_batch_of_clips():
-    audio = speech_like(2, seed=8).reshape(-1)[:25 * 16000 // 30 + 5]
-    batch = np.stack([audio, audio[::-1] * 0.5])
-    got = FT.frame_features_tf(batch).numpy()
-    assert got.shape == (2, 25, 32, 64, 1) and got.dtype == np.float32
-    for row, clip in zip(got, batch):
-        assert np.abs(row - F.frame_features(clip)).max() <= 2e-6
-    paper = FT.frame_features_tf(batch[:1], "autocorr_paper").numpy()[0]
-    ref = F.frame_features(batch[0], feature="autocorr_paper")
-    assert np.abs(paper - ref).max() <= 1e-6 * np.abs(ref).max()
-    assert FT.frame_features_tf(np.zeros((1, 100), np.float32)).shape == (1, 0, 32, 64, 1)
-
-
-def test_frame_features_from_any_first_frame_equal_the_slice():
+def test_frame_features_from_any_first_frame_equal_the_slice(speech_like):
     audio = speech_like(3, seed=9).reshape(-1)
     whole = F.frame_features(audio)
     n = len(whole)
