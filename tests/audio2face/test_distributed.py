@@ -134,3 +134,38 @@ def test_multi_worker_without_tf_config_is_one_clear_error(data, tmp_path):
                           text=True, timeout=TIMEOUT, env=_env())
     assert done.returncode == 2 and "TF_CONFIG" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "w").exists()
+
+
+def test_workers_resume_together_from_the_chiefs_checkpoints(data, tmp_path):
+    """Both workers on one --workdir (a shared folder): one epoch, then a rerun to two resumes from the chief's
+    checkpoint and ends in exactly the state of two workers training two epochs straight; a worker that cannot
+    see the checkpoints stops both with one clear error instead of training apart."""
+    shared, elsewhere, straight = tmp_path / "shared", tmp_path / "elsewhere", tmp_path / "straight"
+
+    def workers(epochs: int, workdirs) -> list[tuple[int, str, str]]:
+        ports = _free_ports(2)
+        cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+        procs = [subprocess.Popen(_command(data, workdirs[i], "--strategy", "multi-worker", epochs=epochs),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
+                                                                 "task": {"type": "worker", "index": i}})))
+                 for i in range(2)]
+        try:
+            outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
+        finally:
+            for p in procs:
+                p.kill()
+        return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+
+    assert all(rc == 0 for rc, _, _ in workers(1, [shared, shared]))
+    refused = workers(2, [shared, elsewhere])
+    for rc, _, err in refused:
+        assert rc == 2 and "resumed from different epochs" in err and "Traceback" not in err, err[-2000:]
+    resumed = workers(2, [shared, shared])
+    assert [rc for rc, _, _ in resumed] == [0, 0], resumed[0][2][-2000:]
+    chief, other = (_summary(out) for _, out, _ in resumed)
+    assert chief["epochs_trained"] == 2 and chief["state_sha256"] == other["state_sha256"]
+    assert [r["epoch"] for r in json.loads((shared / "history.json").read_text())] == [1, 2]
+    uninterrupted = workers(2, [straight, straight])
+    assert [rc for rc, _, _ in uninterrupted] == [0, 0], uninterrupted[0][2][-2000:]
+    assert _summary(uninterrupted[0][1])["state_sha256"] == chief["state_sha256"]  # bit-identical resume

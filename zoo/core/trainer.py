@@ -208,7 +208,7 @@ class Trainer:
                 log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_done.numpy()))
             first = int(epoch_done.numpy())
             if self._sum(first, distributed) != first * self.replicas:
-                raise RuntimeError(f"workers resumed from different epochs (this one from {first}): every worker "
+                raise ValueError(f"workers resumed from different epochs (this one from {first}): every worker "
                                    f"must see the chief's checkpoints in {self.workdir / 'checkpoints'} (a shared "
                                    "folder) to resume")
             if distributed:
