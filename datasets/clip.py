@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .arkit import select_channels
 from .errors import ClipError
 
 TARGET_KINDS = ("blendshapes", "shape_keys", "vertices", "landmarks2d", "joints3d")
@@ -158,5 +159,4 @@ class Clip:
         missing = [n for n in names if n not in self.channel_names]
         if missing:
             raise ClipError(self.source, f"no channels {missing[:5]} (of {len(missing)} missing)")
-        index = [self.channel_names.index(n) for n in names]
-        return self.replace(targets=self.targets[:, index], channel_names=names)
+        return self.replace(targets=select_channels(self.targets, self.channel_names, names), channel_names=names)

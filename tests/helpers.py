@@ -43,18 +43,15 @@ def check_contract(model: str, streams: bool) -> None:
     assert found["cli"] == ["add_commands", "run"], f"zoo.{model}.cli lacks add_commands/run"
 
 
-def _imported_modules(path: Path, package: str) -> Iterable[str]:
+def _imported_modules(path: Path) -> Iterable[str]:
+    """Absolute names of the modules ``path`` (a file under the project) imports; relative imports resolved."""
+    package = path.relative_to(PROJECT).with_suffix("").parts[:-1]  # zoo/audio2face/train.py → zoo, audio2face
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against the file's package
-                parts = (package + "." + path.relative_to(PROJECT / "zoo" / package.split(".")[1]).with_suffix("")
-                         .as_posix().replace("/", ".")).split(".")
-                base = parts[: len(parts) - node.level]
-                yield ".".join(base + ([node.module] if node.module else []))
-            else:
-                yield node.module or ""
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            yield ".".join([*base, *([node.module] if node.module else [])])
 
 
 def check_no_model_imports_another(models: Sequence[str]) -> None:
@@ -63,7 +60,7 @@ def check_no_model_imports_another(models: Sequence[str]) -> None:
     for model in models:
         folder = PROJECT / "zoo" / model
         for path in folder.rglob("*.py") if folder.is_dir() else []:
-            for name in _imported_modules(path, f"zoo.{model}"):
+            for name in _imported_modules(path):
                 other = [m for m in models if m != model and (name == f"zoo.{m}" or name.startswith(f"zoo.{m}."))]
                 if other:
                     offenders.append(f"{path.relative_to(PROJECT)} imports {name}")

@@ -45,9 +45,9 @@ def load(name_or_path: str | os.PathLike):
     path = Path(name_or_path)
     if path.exists():
         if (path / "config.json").is_file() and (path / "metadata.json").is_file():
-            from .core.modeldir import read_model_dir
+            from .core.modeldir import model_of
 
-            model = read_model_dir(path).metadata["model"]  # verified: schema and sha256
+            model = model_of(path)  # the Predictor's load verifies the files
             registry.get(str(model))  # KeyError for a folder of an unknown model
             return importlib.import_module(f"zoo.{model}").Predictor.load(path)
         from .export import ExportedModel

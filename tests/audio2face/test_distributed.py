@@ -79,6 +79,22 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def _workers(data: Path, workdirs: list[Path], epochs: int = 1) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of two `--strategy multi-worker` processes on 127.0.0.1, worker i in workdirs[i]."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = [subprocess.Popen(_command(data, workdirs[i], "--strategy", "multi-worker", epochs=epochs),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
+                                                             "task": {"type": "worker", "index": i}})))
+             for i in range(2)]
+    try:
+        outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+
+
 @pytest.fixture(scope="module")
 def reference(data, tmp_path_factory):
     """(initial weights, one-process weights, summary) of the default strategy."""
@@ -97,22 +113,11 @@ def _relative_distance(got: dict, reference) -> float:
 
 
 def test_two_workers_on_loopback_equal_one_process(data, tmp_path, reference):
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     workdirs = [tmp_path / f"worker{i}" for i in range(2)]
-    workers = [subprocess.Popen(_command(data, workdirs[i], "--strategy", "multi-worker"), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
-                                                               "task": {"type": "worker", "index": i}})))
-               for i in range(2)]
-    try:
-        outputs = [w.communicate(timeout=TIMEOUT) for w in workers]
-    finally:
-        for w in workers:
-            w.kill()
-    for w, (_, err) in zip(workers, outputs):
-        assert w.returncode == 0, err[-3000:]
-    chief, other = (_summary(out) for out, _ in outputs)
+    outputs = _workers(data, workdirs)
+    for rc, _, err in outputs:
+        assert rc == 0, err[-3000:]
+    chief, other = (_summary(out) for _, out, _ in outputs)
     assert chief["replicas"] == other["replicas"] == 2 and chief["chief"] and not other["chief"]
     assert chief["state_sha256"] == other["state_sha256"]  # the two workers hold identical weights and state
     assert {p.name for p in workdirs[0].iterdir()} >= {"model", "checkpoints", "history.json", "tensorboard"}
@@ -142,30 +147,15 @@ def test_workers_resume_together_from_the_chiefs_checkpoints(data, tmp_path):
     see the checkpoints stops both with one clear error instead of training apart."""
     shared, elsewhere, straight = tmp_path / "shared", tmp_path / "elsewhere", tmp_path / "straight"
 
-    def workers(epochs: int, workdirs) -> list[tuple[int, str, str]]:
-        ports = _free_ports(2)
-        cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-        procs = [subprocess.Popen(_command(data, workdirs[i], "--strategy", "multi-worker", epochs=epochs),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
-                                                                 "task": {"type": "worker", "index": i}})))
-                 for i in range(2)]
-        try:
-            outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
-        finally:
-            for p in procs:
-                p.kill()
-        return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
-
-    assert all(rc == 0 for rc, _, _ in workers(1, [shared, shared]))
-    refused = workers(2, [shared, elsewhere])
+    assert all(rc == 0 for rc, _, _ in _workers(data, [shared, shared]))
+    refused = _workers(data, [shared, elsewhere], epochs=2)
     for rc, _, err in refused:
         assert rc == 2 and "resumed from different epochs" in err and "Traceback" not in err, err[-2000:]
-    resumed = workers(2, [shared, shared])
+    resumed = _workers(data, [shared, shared], epochs=2)
     assert [rc for rc, _, _ in resumed] == [0, 0], resumed[0][2][-2000:]
     chief, other = (_summary(out) for _, out, _ in resumed)
     assert chief["epochs_trained"] == 2 and chief["state_sha256"] == other["state_sha256"]
     assert [r["epoch"] for r in json.loads((shared / "history.json").read_text())] == [1, 2]
-    uninterrupted = workers(2, [straight, straight])
+    uninterrupted = _workers(data, [straight, straight], epochs=2)
     assert [rc for rc, _, _ in uninterrupted] == [0, 0], uninterrupted[0][2][-2000:]
     assert _summary(uninterrupted[0][1])["state_sha256"] == chief["state_sha256"]  # bit-identical resume

@@ -38,6 +38,7 @@ import functools
 import numpy as np
 
 from zoo.datasets.audio import resample
+from zoo.datasets.cache import FeatureCache
 from zoo.datasets.clip import expected_frames
 from zoo.datasets.windows import WindowSpec, frame_anchors, frame_windows
 
@@ -330,8 +331,6 @@ FEATURE_VERSION = 1  # bump when the feature code changes its numbers: cached fe
 def clip_features(clip, feature: str = "lpc_facegood", cache_dir=None) -> np.ndarray:
     """(frames, 32, 64, 1) float32 features of a ``zoo.datasets.Clip``, one row per target frame; cached under
     ``cache_dir`` (``zoo.datasets.FeatureCache``, keyed by the feature, ``FEATURE_VERSION`` and the framing)."""
-    from zoo.datasets import FeatureCache
-
     def compute(c) -> np.ndarray:
         return frame_features(prepare_audio(c.audio, c.sample_rate), c.num_frames, feature).astype(np.float32)
 

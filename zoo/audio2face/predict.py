@@ -170,11 +170,6 @@ class Predictor:
         return Streamer(self, emotion)
 
 
-def _anchor(frame: int) -> int:
-    """Start of frame ``frame``'s window in audio padded by 260 ms (``zoo.datasets.frame_anchors``)."""
-    return int(frame_anchors(1, feats.SAMPLE_RATE, feats.FPS, first=frame)[0])
-
-
 class Streamer:
     """Incremental prediction: ``push(chunk)`` yields (frame index, values) for every frame whose
     520 ms window is complete; ``finish()`` pads the 260 ms lookahead with zeros and yields the rest.
@@ -213,23 +208,20 @@ class Streamer:
         return rows.transpose(0, 2, 1)[..., None].astype(np.float32)
 
     def _ready_frames(self, final: bool) -> Iterator[tuple[int, np.ndarray]]:
-        total = expected_frames(self._received, feats.SAMPLE_RATE, feats.FPS) if final else None
-        starts = []
-        while True:
-            i = self.next_frame + len(starts)
-            if total is not None and i >= total:
-                break
-            start = _anchor(i)  # window start in padded coordinates
-            if start + feats.WINDOW > self._offset + len(self._buffer):
-                break
-            starts.append(start)
+        end = self._offset + len(self._buffer)  # padded coordinates
+        # frames whose window may be complete: anchors ≤ end, and, at the end, no frame past the audio
+        count = expected_frames(end, feats.SAMPLE_RATE, feats.FPS) + 1 - self.next_frame
+        if final:
+            count = min(count, expected_frames(self._received, feats.SAMPLE_RATE, feats.FPS) - self.next_frame)
+        anchors = frame_anchors(max(count, 0) + 1, feats.SAMPLE_RATE, feats.FPS, first=self.next_frame)
+        starts = anchors[:-1][anchors[:-1] + feats.WINDOW <= end].tolist()  # window starts (increasing)
         if not starts:
             return
         values = self.predictor.run(self._features(starts), np.repeat(self._emotion, len(starts), axis=0))
         for k, row in enumerate(values):
             yield self.next_frame + k, row
         self.next_frame += len(starts)
-        first = _anchor(self.next_frame)  # no later window starts before this sample
+        first = int(anchors[len(starts)])  # the next frame's window start: no later window starts before it
         self._subframes = {s: v for s, v in self._subframes.items() if s >= first}
         drop = first - self._offset
         if drop > 0:

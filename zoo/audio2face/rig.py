@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from zoo.core.animation import Animation
 from zoo.datasets import ARKIT_52, canonical_name, map_channels
 
 __all__ = [
@@ -238,9 +239,6 @@ def varying_channels(values, names: Sequence[str], tol: float = 0.0) -> tuple[st
 
 def arkit_animation(anim, valid_only: bool = True):
     """``anim`` (a ``zoo.core.Animation``) on the ARKit-52 names, by ``to_arkit``."""
-    from zoo.core.animation import Animation
-    from zoo.datasets import ARKIT_52
-
     return Animation(to_arkit(anim.values, anim.names, valid_only=valid_only), ARKIT_52, anim.fps)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.datasets.arkit import select_channels
 from zoo.datasets.cache import atomic_write_bytes, npy_bytes
 
 OUTPUT_SUFFIXES = (".csv", ".npy", ".json")
@@ -62,8 +63,7 @@ class Animation:
         missing = [n for n in names if n not in self.names]
         if missing:
             raise KeyError(f"no channel {missing[0]!r} (of {len(missing)} missing); channels: {list(self.names)[:8]} …")
-        index = [self.names.index(n) for n in names]
-        return Animation(self.values[:, index], names, self.fps)
+        return Animation(select_channels(self.values, self.names, names), names, self.fps)
 
     def plot(self, path: str | os.PathLike, *, reference: np.ndarray | None = None, title: str = "") -> Path:
         """A PNG of the main curves (``zoo.render.plot_curves``)."""

@@ -5,7 +5,7 @@ A model directory holds::
     config.json          the model's Config (``Config.to_dict()``), enough to rebuild the network
     model.weights.h5     Keras weights (``model.save_weights``)
     <name>.npy           optional extra arrays of the model (e.g. an emotion database), no pickle
-    metadata.json        one schema (``METADATA_REQUIRED`` + ``METADATA_KNOWN``) + model-specific keys
+    metadata.json        one schema (``METADATA_REQUIRED``, and data/command/metrics/sha256) + model-specific keys
     README.md            only in a published preset: its card, written from the recorded run
 
 ``metadata.json`` always has ``model``, ``preset``, ``sample_rate`` (Hz, of the audio the model takes;
@@ -32,7 +32,6 @@ from zoo.datasets.cache import atomic_write_bytes, npy_bytes
 
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE, CARD_FILE = "config.json", "model.weights.h5", "metadata.json", "README.md"
 METADATA_REQUIRED = ("model", "preset", "sample_rate", "fps", "window_seconds", "lookahead_seconds", "output_names")
-METADATA_KNOWN = ("data", "command", "metrics", "sha256")
 
 
 class ModelDirError(ValueError):
@@ -82,6 +81,14 @@ def _read_json(path: Path) -> dict:
     if not isinstance(value, dict):
         raise ModelDirError(f"{path}: a JSON object was expected, found {type(value).__name__}")
     return value
+
+
+def model_of(path: str | os.PathLike) -> str:
+    """The model a directory belongs to (its metadata's ``model``), without verifying its files: the model's
+    ``Predictor.load`` does that through ``read_model_dir``."""
+    metadata = _read_json(Path(path) / METADATA_FILE)
+    check_metadata(metadata, Path(path) / METADATA_FILE)
+    return str(metadata["model"])
 
 
 def read_model_dir(path: str | os.PathLike, model: str | None = None) -> ModelDir:
@@ -184,4 +191,4 @@ def publish(model_dir: str | os.PathLike, dest: str | os.PathLike, *, data: str,
 
 
 __all__ = ["ModelDir", "ModelDirError", "read_model_dir", "write_model_dir", "publish", "sha256_file",
-           "check_metadata", "METADATA_REQUIRED", "METADATA_KNOWN", "CONFIG_FILE", "WEIGHTS_FILE", "METADATA_FILE"]
+           "check_metadata", "model_of", "METADATA_REQUIRED", "CONFIG_FILE", "WEIGHTS_FILE", "METADATA_FILE"]

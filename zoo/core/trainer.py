@@ -87,14 +87,6 @@ def make_strategy(name: str | None = "default", cpu_devices: int | None = None):
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
 
 
-def _is_chief(strategy) -> bool:
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    return resolver.task_type in (None, "chief") or (resolver.task_type == "worker" and resolver.task_id == 0
-                                                     and "chief" not in resolver.cluster_spec().as_dict())
-
-
 def replicas_in_sync() -> int:
     """Replicas of the current ``tf.distribute`` context (1 outside any strategy)."""
     import tensorflow as tf
@@ -167,7 +159,8 @@ class Trainer:
         keras.utils.set_random_seed(seed)
         tf.config.experimental.enable_op_determinism()
         self.workdir = Path(workdir)
-        self.is_chief = _is_chief(self.strategy)
+        self.is_chief = self.strategy.extended.should_checkpoint  # worker 0 under multi-worker; else True
+        self.distributed = self.strategy is not tf.distribute.get_strategy()
         if self.is_chief:
             self.workdir.mkdir(parents=True, exist_ok=True)
         self.progress, self.max_minutes = progress, max_minutes
@@ -179,11 +172,6 @@ class Trainer:
     def scope(self):
         return self.strategy.scope()
 
-    def _distributed(self) -> bool:
-        import tensorflow as tf
-
-        return self.strategy is not tf.distribute.get_strategy() or self.replicas > 1
-
     def fit(self, state: Mapping[str, object], *, epochs: int, steps_per_epoch: int,
             dataset: Callable[[int], object], step: Callable[[dict], Mapping], validate: Callable[[int], Mapping],
             rows_per_step: int) -> FitResult:
@@ -191,21 +179,20 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        distributed = self._distributed()
+        distributed = self.distributed
         with self.scope():
             epoch_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         checkpoint = tf.train.Checkpoint(epoch=epoch_done, **state)
+        # every worker resumes from the chief's folder; only the chief saves there (the others save into a
+        # temporary folder: saving is collective under multi-worker)
         scratch = None if self.is_chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
-        ckpt_dir = self.workdir / "checkpoints" if self.is_chief else scratch / "checkpoints"
         try:
-            if not self.is_chief and (self.workdir / "checkpoints").is_dir():
-                latest = tf.train.latest_checkpoint(str(self.workdir / "checkpoints"))  # shared folder: resume too
-                if latest:
-                    checkpoint.restore(latest).assert_existing_objects_matched()
-            manager = tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=2)
-            if manager.latest_checkpoint:
-                checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-                log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_done.numpy()))
+            latest = tf.train.latest_checkpoint(str(self.workdir / "checkpoints"))
+            if latest:
+                checkpoint.restore(latest).assert_existing_objects_matched()
+                log.info("resumed from %s (epoch %d)", latest, int(epoch_done.numpy()))
+            manager = tf.train.CheckpointManager(checkpoint, str(scratch or self.workdir / "checkpoints"),
+                                                 max_to_keep=2)
             first = int(epoch_done.numpy())
             if self._sum(first, distributed) != first * self.replicas:
                 raise ValueError(f"workers resumed from different epochs (this one from {first}): every worker "
