@@ -46,9 +46,10 @@ corpus: setup ## generate the synthetic corpus (preset small, seed 0) into $(COR
 bench: setup ## benchmarks side by side with a reference (<10 min) -> benchmarks/results.{md,json} (SUITES=audio2face QUICK=1)
 	$(BIN)/zoo bench $(SUITES) $(if $(QUICK),--quick)
 
-reproduce-%: setup ## MODEL end to end: corpus, train, evaluate, export, preview, report -> runs/MODEL (DATA= BUDGET= EPOCHS= VAL=<held-out clips> ARGS=<more recipe flags>)
+reproduce-%: setup ## MODEL end to end: corpus, train, evaluate, export, preview, report -> runs/MODEL (DATA= BUDGET= EPOCHS= VAL=<validation clips> TEST=<test clips> ARGS=<more recipe flags>)
 	$(BIN)/python -m zoo.pipelines.$* --out $(or $(OUT),runs/$*$(if $(DATA),-$(notdir $(abspath $(DATA))))) \
-		$(if $(DATA),--data $(DATA)) $(if $(VAL),--val-clips $(VAL)) $(if $(BUDGET),--budget-minutes $(BUDGET)) \
+		$(if $(DATA),--data $(DATA)) $(if $(VAL),--val-clips $(VAL)) $(if $(TEST),--test-clips $(TEST)) \
+		$(if $(BUDGET),--budget-minutes $(BUDGET)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(ARGS)
 
 export-%: setup ## SavedModel (TF-Serving) + TFLite + parity of pretrained/MODEL/PRESET into exports/ (PRESET=)

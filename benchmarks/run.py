@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from zoo.core.cards import replace_block
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = Path(__file__).resolve().parent
@@ -109,19 +111,6 @@ def render(results: dict) -> str:
         if data["notes"]:
             lines += ["### Findings", ""] + [n + "\n" for n in data["notes"]]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def replace_block(path: Path, marker: str, text: str) -> None:
-    """Replace the text between ``<!-- marker -->`` and ``<!-- /marker -->`` in ``path`` (both lines kept)."""
-    doc = path.read_text()
-    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-    if start not in doc or end not in doc:
-        raise ValueError(f"{path}: no {start} … {end} block to fill")
-    head, rest = doc.split(start, 1)
-    _, tail = rest.split(end, 1)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}")
-    tmp.replace(path)
 
 
 def update_docs(results: dict) -> list[Path]:

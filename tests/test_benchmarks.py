@@ -122,3 +122,23 @@ def test_lpc_reference_port_computes_our_feature():
     assert reference.shape == ours.shape
     assert np.array_equal(reference, ours)  # sequential sums on both sides: the DLL's bits
     assert np.array_equal(reference[1, :, 0], np.eye(32)[0])
+
+
+def test_documented_benchmark_blocks_are_what_the_results_file_renders():
+    """The model cards' ``bench:<suite>`` blocks and the README headline are written from results.json: a figure
+    edited by hand, or a results file committed without regenerating the docs, fails here."""
+    import importlib
+    import json
+
+    from zoo.core.cards import read_block
+
+    results = json.loads((cli.benchmarks_dir() / "results.json").read_text())
+    bullets = []
+    for suite, data in results["suites"].items():
+        module = importlib.import_module(f"bench_{suite}")
+        card = bench_run.card_of(suite)
+        if hasattr(module, "card") and card is not None:
+            assert read_block(card, f"bench:{suite}") == module.card(data).strip(), card
+        if hasattr(module, "headline"):
+            bullets += [f"- {line}" for line in module.headline(data)]
+    assert read_block(bench_run.README, "bench:headline") == "\n".join(bullets).strip()

@@ -132,3 +132,37 @@ def test_export_needs_no_speech_synthesizer_and_predict_no_trainer():
 
     assert not {m for m in imports("export") if "synthetic" in m}
     assert ".train" not in imports("predict") and ".train" not in imports("export")
+
+
+def test_audio_and_stream_parity_is_against_the_numpy_pipeline_and_can_fail(tiny_model, synthetic_facegood, tmp_path):
+    """``audio``/``stream_step`` are compared with NumPy features + Keras (not with their own TF graph): an
+    expected output off by 1e-3 (10 × the tolerance) fails the export and writes nothing."""
+    from dataclasses import replace
+
+    from zoo.audio2face.export import endpoints
+    from zoo.export import ExportParityError, export
+
+    predictor = Predictor.load(tiny_model[0])
+    audio, _ = load_audio(sorted((synthetic_facegood / "wav").glob("*.wav"))[1])
+    eps = endpoints(predictor, audio)
+    assert eps["audio"].expected is not None and eps["stream_step"].expected is not None
+    ref = predictor.predict(audio[: eps["audio"].parity_inputs["audio"].shape[1]], 16000).values
+    assert np.array_equal(eps["audio"].expected["blendshapes"][0], ref)  # the user's NumPy path, exactly
+    for key in ("audio", "stream_step"):
+        off = {k: v + (1e-3 if k == "blendshapes" else 0) for k, v in eps[key].expected.items()}
+        with pytest.raises(ExportParityError, match=key):
+            export(predictor.model, tmp_path / key, name="a2f", output_names=list(predictor.names), metadata={},
+                   endpoints={**eps, key: replace(eps[key], expected=off)}, tflite=False, tolerance=1e-4)
+        assert not (tmp_path / key / "a2f").exists()
+
+
+@pytest.mark.realdata
+def test_facegood_real_export_parity_on_a_real_clip(facegood_dir, tmp_path):
+    """The committed real-data preset exported with a real FACEGOOD clip: SavedModel ``audio`` and ``stream_step``
+    within 1e-4 of the NumPy pipeline (bit-exact LPC + Keras), TFLite ``serving_default`` within 1e-4 of Keras."""
+    import zoo
+
+    result = export_model(zoo.PRETRAINED / "audio2face" / "facegood_real", tmp_path,
+                          audio=facegood_dir / "wav" / "1114_2_04.wav")
+    report = check_export_parity(result, 1e-4, ["serving_default", "audio", "stream_step"])
+    assert {c["backend"] for c in report["checks"]} == {"saved_model", "tflite"}

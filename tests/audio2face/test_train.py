@@ -73,12 +73,40 @@ def test_unknown_validation_clip_and_single_clip_are_refused(synthetic_facegood,
         train(preset("tiny"), clips[:1], tmp_path, progress=False)
 
 
-def test_paper_augmentation_trains(synthetic_facegood, tmp_path):
-    """±½-frame time shift (features computed in TF from the shifted windows) and 1.4^N(0,1) noise."""
+def test_paper_augmentation_trains_and_resumes_exactly(synthetic_facegood, tmp_path):
+    """Time shift, gain, noise and pitch on the audio windows (features in TF per batch) and 1.4^N(0,1) feature
+    noise: it trains, and a run stopped after one epoch resumes to the same weights (the generator's state is
+    checkpointed)."""
     clips = read_facegood(synthetic_facegood)[:4]
-    config = preset("tiny", epochs=1, time_shift_frames=0.5, feature_noise=True)
-    summary = train(config, clips, tmp_path, val_fraction=0.25, progress=False)
-    assert summary["epochs_trained"] == 1 and np.isfinite(summary["history"][0]["train_loss"])
+    config = preset("tiny", epochs=2, time_shift_frames=0.5, gain_db=6, noise_snr_db=20, pitch_semitones=1,
+                    feature_noise=True)
+    summary = train(config, clips, tmp_path / "straight", val_fraction=0.25, progress=False)
+    assert summary["epochs_trained"] == 2 and np.isfinite(summary["history"][-1]["train_loss"])
+    train(config, clips, tmp_path / "resumed", val_fraction=0.25, progress=False, max_minutes=0)
+    resumed = train(config, clips, tmp_path / "resumed", val_fraction=0.25, progress=False)
+    assert resumed["state_sha256"] == summary["state_sha256"]
+
+
+def test_audio_perturbation_draws_one_gain_pitch_and_noise_level_per_pair():
+    import tensorflow as tf
+
+    from zoo.audio2face.train import perturb_audio
+
+    t = np.arange(8320) / 16000
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    windows = tf.constant(np.broadcast_to(tone, (64, 2, 8320)).copy())
+    rng = tf.random.Generator.from_seed(1)
+    gained = perturb_audio(preset("tiny", gain_db=6), windows, rng).numpy()
+    factor = gained[:, :, 4160] / tone[4160]
+    assert np.allclose(factor[:, 0], factor[:, 1]) and factor.min() >= 10 ** (-6 / 20) - 1e-6
+    assert factor.max() <= 10 ** (6 / 20) + 1e-6 and factor.std() > 0.1  # spread over the ±6 dB range
+    pitched = perturb_audio(preset("tiny", pitch_semitones=1), windows, rng).numpy()
+    assert np.array_equal(pitched[:, 0], pitched[:, 1]) and np.allclose(pitched[:, 0, 4160], tone[4160], atol=0.05)
+    peaks = np.argmax(np.abs(np.fft.rfft(pitched[:, 0, 2080:6240], axis=-1)), axis=-1) * 16000 / 4160
+    assert peaks.min() >= 440 * 2 ** (-1 / 12) - 8 and peaks.max() <= 440 * 2 ** (1 / 12) + 8 and peaks.std() > 5
+    noisy = perturb_audio(preset("tiny", noise_snr_db=20), windows, rng).numpy()
+    snr = 10 * np.log10(np.mean(tone ** 2) / np.mean((noisy - tone) ** 2, axis=-1))
+    assert snr.min() > 19 and snr.max() < 41 and not np.allclose(noisy[:, 0], noisy[:, 1])
 
 
 def test_input_standardisation_uses_training_statistics(synthetic_facegood, tmp_path):

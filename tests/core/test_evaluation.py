@@ -38,3 +38,13 @@ def test_bad_shapes_and_unknown_subset_channels():
         evaluate_curves(y, y, ["a", "b"], np.zeros(2), {"mouth": ["jaw"]})
     with pytest.raises(ValueError, match="mean pose"):
         evaluate_curves(y, y, ["a", "b"], np.zeros(3))
+
+
+def test_a_constant_prediction_scores_r_zero_and_a_constant_reference_is_not_scored():
+    rng = np.random.default_rng(3)
+    y = [np.stack([rng.random(30), rng.random(30), np.zeros(30)], axis=1)]
+    p = [np.stack([y[0][:, 0], np.full(30, 0.5), rng.random(30)], axis=1)]
+    ev = evaluate_curves(p, y, ["jaw", "lip", "tongue"], np.zeros(3), {"mouth": ["jaw", "lip", "tongue"]})
+    assert ev.per_channel_r["lip"] == 0.0 and np.isnan(ev.per_channel_r["tongue"])
+    assert ev.subsets["mouth"].r == pytest.approx(0.5)  # (1 + 0) / 2: the unmoved channel counts, the flat one not
+    assert ev.summary()["mean_r"] == pytest.approx(0.5)

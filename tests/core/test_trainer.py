@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 
-def _fit(workdir, epochs: int, max_minutes=None):
+def _fit(workdir, epochs: int, max_minutes=None, monitor=None, patience=0, noise_after=None):
     import keras
     import tensorflow as tf
 
@@ -32,11 +32,15 @@ def _fit(workdir, epochs: int, max_minutes=None):
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return {"loss": loss}
 
-    def validate(epoch):
-        return {"mse": float(np.mean((model(x).numpy() - y) ** 2)), "mse_mean_pose": float(np.var(y))}
+    def validate(epoch):  # ``noise_after``: validation gets worse after that epoch (an overfitting stand-in)
+        worse = 0.0 if noise_after is None or epoch < noise_after else float(epoch - noise_after + 1)
+        return {"mse": float(np.mean((model(x).numpy() - y) ** 2)) + worse, "mse_mean_pose": float(np.var(y))}
 
-    return trainer.fit({"model_variables": list(model.variables), "optimizer": optimizer}, epochs=epochs,
-                       steps_per_epoch=8, dataset=dataset, step=step, validate=validate, rows_per_step=32)
+    result = trainer.fit({"model_variables": list(model.variables), "optimizer": optimizer}, epochs=epochs,
+                         steps_per_epoch=8, dataset=dataset, step=step, validate=validate, rows_per_step=32,
+                         monitor=monitor, patience=patience)
+    result.weights = [w.copy() for w in model.get_weights()]
+    return result
 
 
 def test_learns_logs_and_resumes_bit_identically(tmp_path):
@@ -52,3 +56,18 @@ def test_learns_logs_and_resumes_bit_identically(tmp_path):
     resumed = _fit(tmp_path / "resumed", epochs=4)  # dropout masks, Adam and the data order continue exactly
     assert resumed.epochs_trained == 4 and len(resumed.history) == 4
     assert resumed.state_sha256 == straight.state_sha256
+
+
+def test_early_stopping_keeps_the_best_epoch_and_a_rerun_stops_again(tmp_path):
+    """Validation worsens from epoch 3 on: patience 2 stops after epoch 4 with epoch 2's weights restored,
+    equal to a plain 2-epoch run's; rerunning the stopped run trains nothing more."""
+    plain = _fit(tmp_path / "plain", epochs=2)
+    early = _fit(tmp_path / "early", epochs=8, monitor="mse", patience=2, noise_after=2)
+    assert early.stopped_early and early.best_epoch == 2 and early.epochs_trained == 4
+    assert [r["best_epoch"] for r in early.history] == [1, 2, 2, 2]
+    assert all(np.array_equal(a, b) for a, b in zip(early.weights, plain.weights))
+    again = _fit(tmp_path / "early", epochs=8, monitor="mse", patience=2, noise_after=2)
+    assert again.stopped_early and again.best_epoch == 2 and len(again.history) == 4
+    assert all(np.array_equal(a, b) for a, b in zip(again.weights, plain.weights))
+    kept = _fit(tmp_path / "no-patience", epochs=4, monitor="mse", noise_after=2)  # no stop, best restored
+    assert not kept.stopped_early and kept.epochs_trained == 4 and kept.best_epoch == 2

@@ -1,9 +1,11 @@
-"""The reproduce recipe end to end on a small FACEGOOD-layout folder: report, export, preview, resume."""
+"""The reproduce recipe end to end on a small FACEGOOD-layout folder: report, export, preview, resume, publish;
+the synthetic split; the committed presets are what ``publish`` writes for their recorded runs."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 
 def test_pipeline_runs_every_stage_and_resumes(tmp_path):
@@ -12,29 +14,81 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     from zoo.pipelines import audio2face as pipeline
 
     data = tmp_path / "data"
-    write_facegood_subset(data, 8, seed=0)
+    ids = write_facegood_subset(data, 8, seed=0)
     out = tmp_path / "run"
-    argv = ["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "1", "--quiet",
-            "--publish", str(tmp_path / "published")]
+    argv = ["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "2", "--budget-minutes", "0",
+            "--test-clips", ",".join(ids[:2]), "--quiet", "--publish", str(tmp_path / "published")]
     assert pipeline.main(argv) == 0
     report = json.loads((out / "report.json").read_text())
     assert set(report) >= {"prepare", "train", "evaluate", "export", "preview", "machine"}
-    assert report["train"]["epochs_trained"] == 1 and report["evaluate"]["frames"] > 0
+    assert report["train"]["epochs_trained"] == 1 and report["train"]["stopped_by_budget"]
+    assert report["evaluate"]["split"] == "test" and report["evaluate"]["clips"] == sorted(ids[:2])
+    assert not set(ids[:2]) & set(report["train"]["train_clips"] + report["train"]["val_clips"])
+    assert set(report["evaluate"]["bar"]["checks"]) == {"articulation_r", "articulation_mse_ratio"}  # still checked
     assert all(p["max_abs_diff"] <= 1e-4 for p in report["export"]["parity"])
-    assert "mean pose" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert md.startswith("**Training stopped by the time budget after 1 of 2 epochs") and "mean pose" in md
     frames, fps = read_video(report["preview"]["video"])
     assert fps == 30 and len(frames) > 10 and frames.shape[2] == 2 * frames.shape[1]  # prediction | reference
     assert np.abs(read_video_audio(report["preview"]["video"], 16000)).max() > 0.01  # the speech is muxed in
     published = tmp_path / "published"
     meta = json.loads((published / "metadata.json").read_text())
     assert meta["model"] == "audio2face" and set(meta["sha256"]) >= {"config.json", "model.weights.h5"}
-    assert (published / "README.md").is_file()
+    assert (published / "README.md").is_file() and meta["metrics"]["clips_sha256"] == pipeline.clips_digest(ids[:2])
+    pipeline.republish(published, tmp_path / "again" / "published")  # the card names its folder
+    for name in ("metadata.json", "README.md", "run.json"):
+        assert (tmp_path / "again" / "published" / name).read_bytes() == (published / name).read_bytes(), name
     # a second run with the same arguments keeps every finished stage
     before = (out / "state.json").read_text()
     assert pipeline.main(argv) == 0
     assert (out / "state.json").read_text() == before
     # other arguments in the same folder are refused
-    import pytest
-
     with pytest.raises(SystemExit, match="other arguments"):
-        pipeline.main(["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "2"])
+        pipeline.main(["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "3"])
+
+
+def test_synthetic_split_is_by_utterance_and_by_speaker(tmp_path):
+    from zoo.datasets.synthetic.corpus import write_facegood_subset
+    from zoo.pipelines import audio2face as pipeline
+
+    ids = write_facegood_subset(tmp_path, 40, seed=0)
+    val, test = pipeline.synthetic_split(tmp_path, seed=0)
+    assert (val, test) == pipeline.synthetic_split(tmp_path, seed=0)
+    speaker = [i for i in ids if f"_{pipeline.TEST_SPEAKER}_" in i]
+    assert len(speaker) == 10 and set(speaker) <= set(test) and not set(speaker) & set(val)
+    seen_test = [i for i in test if i not in speaker]
+    assert len(val) == len(seen_test) == round(0.15 * 30) and not set(val) & set(test)
+
+
+@pytest.mark.parametrize("name", ["synthetic", "facegood_real"])
+def test_committed_preset_is_what_publish_writes_for_its_recorded_run(name, tmp_path):
+    """metadata.json, README.md and run.json of a committed preset, byte for byte, from its run.json."""
+    import zoo
+    from zoo.pipelines import audio2face as pipeline
+
+    folder = zoo.PRETRAINED / "audio2face" / name
+    pipeline.republish(folder, tmp_path / name)
+    for file in ("metadata.json", "README.md", "run.json"):
+        assert (tmp_path / name / file).read_text() == (folder / file).read_text(), f"{folder / file} was edited"
+
+
+def test_search_chooses_on_validation_and_retrains_on_train_and_validation(tmp_path, monkeypatch):
+    """``--search``: each candidate early-stops on the validation clip, the lowest validation MSE wins, and the
+    final model is retrained on training + validation clips for the winner's best epoch count; the test clip is
+    in no training set and is the only clip evaluated."""
+    from zoo.datasets.synthetic.corpus import write_facegood_subset
+    from zoo.pipelines import audio2face as pipeline
+
+    monkeypatch.setattr(pipeline, "CANDIDATES", {"plain": {}, "narrow": {"hidden_units": 8}})
+    monkeypatch.setattr(pipeline, "SEARCH_EPOCHS", 3)
+    ids = write_facegood_subset(tmp_path / "data", 6, seed=0)
+    out = tmp_path / "run"
+    assert pipeline.main(["--out", str(out), "--data", str(tmp_path / "data"), "--preset", "tiny", "--search",
+                          "--val-clips", ids[0], "--test-clips", ids[1], "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    tr, search = report["train"], report["train"]["search"]
+    assert [c["candidate"] for c in search] == ["plain", "narrow"]
+    winner = min(search, key=lambda c: c["val"]["val_mse"])
+    assert tr["candidate"] == winner["candidate"] and tr["epochs_trained"] == winner["best_epoch"] == tr["best_epoch"]
+    assert ids[0] in tr["train_clips"] and ids[1] not in tr["train_clips"] and tr["val_clips"] == [ids[0]]
+    assert report["evaluate"]["clips"] == [ids[1]] and report["evaluate"]["split"] == "test"

@@ -19,7 +19,8 @@ def add_commands(parser) -> None:
                           "resumes. The model lands in WORKDIR/model.",
         predict_help="audio file → named blendshape curves at 30 fps")
     t = actions["train"]
-    t.add_argument("--val-clips", help="comma-separated clip names to hold out (default: 20%% of the clips)")
+    t.add_argument("--val-clips", help="comma-separated validation clips (default: 20%% of the other clips)")
+    t.add_argument("--test-clips", help="comma-separated test clips: never read by training (evaluate them after)")
     t.add_argument("--names-file", help="channel names in label-column order (default: the folder's *bs_name*.npy)")
     t.add_argument("--channels", default="preset", choices=["preset", "data"],
                    help="output channels: the preset's (facegood: the 37) or every channel that varies in the data")
@@ -82,6 +83,7 @@ def run(args) -> int:
             overrides["output_names"] = ()
         summary = train(preset(args.preset, **overrides), args.data, args.workdir,
                         val_clips=args.val_clips.split(",") if args.val_clips else None,
+                        test_clips=args.test_clips.split(",") if args.test_clips else (),
                         names_file=args.names_file, **common.train_options(args))
         common.print_trained(summary, args.workdir)
         return 0
@@ -99,7 +101,8 @@ def run(args) -> int:
     if args.action == "evaluate":
         from .predict import Predictor, evaluate
 
-        clips = args.clips.split(",") if args.clips else Predictor.load(args.model).metadata.get("val_clips")
+        meta = Predictor.load(args.model).metadata
+        clips = args.clips.split(",") if args.clips else meta.get("test_clips") or meta.get("val_clips")
         evaluation, _ = evaluate(args.model, args.data, clip_ids=clips, names_file=args.names_file)
         if args.out:
             Path(args.out).write_text(json.dumps({"clips": clips, **evaluation.to_dict()}, indent=1))

@@ -75,7 +75,11 @@ class Config:
     # augmentation (Karras 2017 §4; off by default in the FACEGOOD presets)
     feature_noise: bool = False  # each conv input × 1.4^N(0,1) per feature map, training only
     time_shift_frames: float = 0.0  # windows shifted by U(−s, s) frames (paper: 0.5)
+    gain_db: float = 0.0  # each pair's audio window × 10^(U(−g, g)/20)
+    noise_snr_db: float = 0.0  # > 0: white noise added at an SNR of U(s, s + 20) dB to the window's RMS
+    pitch_semitones: float = 0.0  # each window resampled about its centre by 2^(U(−p, p)/12) (pitch and tempo)
     drop_half_silent_frames: bool = False  # FACEGOOD step3: drop every other all-zero label frame
+    patience: int = 0  # > 0: stop when validation MSE has not improved for this many epochs (the best is kept)
     seed: int = 123
 
     def __post_init__(self):
@@ -95,6 +99,11 @@ class Config:
             raise ValueError("the facegood emotion branches are 16 wide")
         if len(set(self.output_names)) != len(self.output_names):
             raise ValueError("output_names repeat a name")
+
+    @property
+    def audio_augmentation(self) -> bool:
+        """True when training batches carry audio windows (features computed per batch in TF)."""
+        return bool(self.time_shift_frames or self.gain_db or self.noise_snr_db or self.pitch_semitones)
 
     @property
     def has_emotion_input(self) -> bool:

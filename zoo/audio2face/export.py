@@ -26,7 +26,9 @@ from .predict import Predictor, metadata_of
 
 
 def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | None = None, batch: int = 64):
-    """``zoo.export.Endpoint``s of the three signatures, with parity inputs cut from ``audio16k``."""
+    """``zoo.export.Endpoint``s of the three signatures, with parity inputs cut from ``audio16k``; ``audio`` and
+    ``stream_step`` are checked against the NumPy pipeline (``features`` bit-exact to the C routine, then the
+    Keras model), not against their own TF feature graph."""
     import tensorflow as tf
 
     from zoo.export import Endpoint
@@ -79,6 +81,12 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     state[0], state[1] = windows[n // 2], windows[n - 2]
     hop = feats.SAMPLE_RATE // feats.FPS  # samples between frame anchors (533 or 534 at 16 kHz, 30 fps)
     chunk = np.stack([audio16k[:hop], audio16k[-hop:]]).astype(np.float32)
+    e_rows = lambda rows: (np.repeat(emotion[None].astype(np.float32), rows, axis=0) if with_emotion  # noqa: E731
+                           else np.zeros((rows, 0), np.float32))
+    frames = expected_frames(raw.shape[1], feats.SAMPLE_RATE, feats.FPS)
+    audio_expected = np.stack([predictor.values(row, frames, e_rows(frames)) for row in raw])
+    stepped = np.concatenate([state, chunk], axis=1)[:, -feats.WINDOW:]
+    step_expected = predictor.run(feats.FEATURES[config.feature](stepped).astype(np.float32), e_rows(2))
     return {
         "serving_default": Endpoint(
             serve, {"features": tf.TensorSpec([None, *feats.FEATURE_SHAPE], tf.float32, name="features"),
@@ -86,11 +94,12 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
             {"features": features, **emo_input(len(features))}),
         "audio": Endpoint(
             from_audio, {"audio": tf.TensorSpec([None, None], tf.float32, name="audio"), **emo_spec([None, dim])},
-            {"audio": raw, **emo_input(2)}),
+            {"audio": raw, **emo_input(2)}, expected={"blendshapes": audio_expected}),
         "stream_step": Endpoint(
             stream_step, {"state": tf.TensorSpec([None, feats.WINDOW], tf.float32, name="state"),
                           "chunk": tf.TensorSpec([None, None], tf.float32, name="chunk"), **emo_spec([None, dim])},
-            {"state": state, "chunk": chunk, **emo_input(2)}),
+            {"state": state, "chunk": chunk, **emo_input(2)},
+            expected={"state": stepped, "blendshapes": step_expected}),
     }
 
 
@@ -101,7 +110,8 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
 
     ``audio`` (a path, or an array at ``sample_rate``) provides the real parity inputs; by default
     the shipped sentence ``zoo.core.parity_speech()``. ``tolerance`` bounds every parity check (max |Δ|
-    of the blendshape weights; the TF feature ops run in float32 on the same graph on both sides).
+    of the blendshape weights): ``serving_default`` against Keras on the same features, ``audio`` and
+    ``stream_step`` (TF float64 features in the graph) against the NumPy features + Keras.
     ``int8``: also write ``<name>-v<version>.int8.tflite`` (dynamic-range quantisation of
     ``serving_default``: int8 weights, float32 between ops), held to max |Δ| ≤ ``int8_tolerance``.
     Returns ``zoo.export.ExportResult``.

@@ -1,13 +1,19 @@
 """Audio2Face's channel sets for ``zoo.core.evaluation`` (MSE and Pearson r against the mean pose).
 
-For predictions ŷ and references y pooled over held-out clips, ``evaluate_predictions`` reports
-``zoo.core.evaluation.evaluate_curves`` (MSE, mean-pose MSE, motion MSE, per-channel r) with two
-channel subsets:
+The sets are declared here from the rigs' semantics, before any result, and never computed from
+labels:
 
-* ``mouth``: names containing "jaw", "mouth", "lip", "tongue" or "tooth";
-* ``speech``: the mouth channels whose reference variance is mostly within clips
-  (Σ_clips Σ_t (y − ȳ_clip)² ≥ ½ Σ (y − ȳ)²), i.e. driven by what is said rather than by a
-  per-clip offset such as an emotion.
+* ``mouth``: every mouth/jaw channel of the model (names containing "jaw", "mouth", "lip",
+  "tongue" or "tooth"; FACEGOOD's 37 trained shapes have 35, ARKit-52 has 28);
+* ``articulation``: the shapes that speech articulation drives (jaw opening, lip closure and
+  pressing, lip rounding and protrusion, lip rolling, upper/lower lip opening, lip stretching):
+  ``ARTICULATION_ARKIT`` in ARKit names and ``ARTICULATION_FACEGOOD`` in FACEGOOD's (the same
+  shapes through the authors' ARKit table, plus FACEGOOD's "oh"/"oo" vowel shapes). Smiles,
+  frowns, dimples, sideways jaw and mouth, and cheek/nose/eye/brow shapes are left out: they
+  follow emotion and idiosyncrasy more than phonemes.
+
+Only channels whose reference varies are scored for r; a constant prediction of a varying
+reference scores r = 0 (``zoo.core.evaluation``).
 """
 from __future__ import annotations
 
@@ -17,7 +23,17 @@ import numpy as np
 
 from zoo.core.evaluation import Evaluation, evaluate_curves, pearson_r
 
+from .rig import FACEGOOD_TO_ARKIT
+
 MOUTH_KEYS = ("jaw", "mouth", "lip", "tongue", "tooth")
+
+ARTICULATION_ARKIT: tuple[str, ...] = (
+    "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower", "mouthRollUpper", "mouthPressLeft",
+    "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "mouthStretchLeft", "mouthStretchRight",
+)
+ARTICULATION_FACEGOOD: tuple[str, ...] = tuple(
+    [s for name in ARTICULATION_ARKIT for s in FACEGOOD_TO_ARKIT[name][0]] + ["mouth_oh_c", "mouth_oo_c"])
 
 
 def is_mouth_channel(name: str) -> bool:
@@ -25,24 +41,17 @@ def is_mouth_channel(name: str) -> bool:
     return any(k in lower for k in MOUTH_KEYS)
 
 
-def speech_channel_mask(references: Sequence[np.ndarray], names: Sequence[str], min_within: float = 0.5):
-    """Mouth channels whose variance is at least ``min_within`` within clips (boolean mask)."""
-    y = np.concatenate(references).astype(np.float64)
-    total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-    within = sum(((r - r.mean(axis=0)) ** 2).sum(axis=0) for r in references)
-    mouth = np.array([is_mouth_channel(n) for n in names])
-    return mouth & (total > 0) & (within >= min_within * np.maximum(total, 1e-300))
+def channel_subsets(names: Sequence[str]) -> dict[str, list[str]]:
+    """The declared ``mouth`` and ``articulation`` subsets of ``names`` (in ``names`` order)."""
+    articulation = set(ARTICULATION_ARKIT) | set(ARTICULATION_FACEGOOD)
+    return {"mouth": [n for n in names if is_mouth_channel(n)], "articulation": [n for n in names if n in articulation]}
 
 
 def evaluate_predictions(predictions: Sequence[np.ndarray], references: Sequence[np.ndarray],
                          names: Sequence[str], mean_pose: np.ndarray) -> Evaluation:
-    """Pool per-clip (frames, channels) arrays and score them with the ``mouth`` and ``speech`` subsets."""
-    if len(predictions) != len(references) or not predictions:
-        raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
-    speech = speech_channel_mask(references, names)
-    subsets = {"mouth": [n for n in names if is_mouth_channel(n)],
-               "speech": [n for n, s in zip(names, speech) if s]}
-    return evaluate_curves(predictions, references, names, mean_pose, subsets)
+    """Pool per-clip (frames, channels) arrays and score them with the declared subsets."""
+    return evaluate_curves(predictions, references, names, mean_pose, channel_subsets(names))
 
 
-__all__ = ["Evaluation", "evaluate_predictions", "is_mouth_channel", "pearson_r", "speech_channel_mask"]
+__all__ = ["ARTICULATION_ARKIT", "ARTICULATION_FACEGOOD", "Evaluation", "channel_subsets", "evaluate_predictions",
+           "is_mouth_channel", "pearson_r"]

@@ -63,6 +63,33 @@ def learning_rate_schedule(config: Config, steps_per_epoch: int):
     return Schedule()
 
 
+def perturb_audio(config: Config, windows, rng):
+    """The paper's audio augmentation on (P, 2, S) pair windows, one draw per pair (both frames alike):
+    resampling about the centre c = (S − 1)/2 by ρ = 2^(u/12), u ~ U(−p, p) semitones (x'[i] = x(c + ρ(i − c)),
+    linear interpolation, clamped at the ends), gain 10^(U(−g, g)/20), then white noise at U(s, s + 20) dB
+    below the window's RMS. ``rng``: a checkpointed ``tf.random.Generator`` (exact resume)."""
+    import tensorflow as tf
+
+    pairs, length = tf.shape(windows)[0], windows.shape[-1]
+    draw = lambda low, high: rng.uniform([pairs, 1, 1], low, high)  # noqa: E731
+    if config.pitch_semitones:
+        centre = (length - 1) / 2.0
+        rho = tf.pow(2.0, draw(-config.pitch_semitones, config.pitch_semitones) / 12.0)
+        where = tf.clip_by_value(centre + rho * (tf.range(length, dtype=tf.float32) - centre), 0.0, length - 1.0)
+        left = tf.broadcast_to(tf.minimum(tf.cast(tf.floor(where), tf.int32), length - 2), tf.shape(windows))
+        frac = where - tf.cast(left, tf.float32)
+        lo = tf.gather(windows, left, batch_dims=2)
+        hi = tf.gather(windows, left + 1, batch_dims=2)
+        windows = lo + frac * (hi - lo)
+    if config.gain_db:
+        windows = windows * tf.pow(10.0, draw(-config.gain_db, config.gain_db) / 20.0)
+    if config.noise_snr_db:
+        rms = tf.sqrt(tf.reduce_mean(tf.square(windows), axis=-1, keepdims=True) + 1e-12)
+        snr = draw(config.noise_snr_db, config.noise_snr_db + 20.0)
+        windows = windows + rms * tf.pow(10.0, -snr / 20.0) * rng.normal(tf.shape(windows))
+    return windows
+
+
 @dataclass
 class TrainingState:
     """The trained objects of one run: model, Adam, the loss normalizer, the emotion database (paper preset)."""
@@ -74,6 +101,7 @@ class TrainingState:
     database: object = None
     feature_tf: object = None  # windows → features in TF when batches carry audio (time-shift augmentation)
     with_emotion_map: object = None  # the model with its emotion map as a second output (FACEGOOD presets)
+    rng: object = None  # the audio augmentation's random generator
 
     @classmethod
     def create(cls, config: Config, num_frames: int, steps_per_epoch: int, train_features: Sequence[np.ndarray],
@@ -100,7 +128,8 @@ class TrainingState:
             stacked = np.concatenate(train_features)[..., 0]  # (frames, 32, 64)
             model.get_layer("input_norm").set_statistics(stacked.mean(axis=(0, 2)), stacked.std(axis=(0, 2)))
         state = cls(config, model, optimizer, normalizer, database, feature_tf,
-                    None if config.has_emotion_input else model.training_model())
+                    None if config.has_emotion_input else model.training_model(),
+                    tf.random.Generator.from_seed(config.seed) if feature_tf is not None else None)
         optimizer.build(state.variables)
         return state
 
@@ -112,7 +141,8 @@ class TrainingState:
     def checkpointed(self) -> dict:
         """The trainer's checkpoint: model.variables include the dropout/noise seed states (exact resume)."""
         return {"model_variables": list(self.model.variables), "optimizer": self.optimizer,
-                "normalizer": self.normalizer, **({"database": self.database} if self.database is not None else {})}
+                "normalizer": self.normalizer, **({"database": self.database} if self.database is not None else {}),
+                **({"augmentation_rng": self.rng.state} if self.rng is not None else {})}
 
     def train_step(self, batch: dict) -> dict:
         """One optimisation step on a batch of pairs stacked on axis 1 ((P, 2, ...): frames t and t+1); returns
@@ -121,6 +151,8 @@ class TrainingState:
 
         from .losses import EMOTION_TERMS, motion_terms, position_terms, total_loss
 
+        if self.feature_tf is not None:
+            batch = {**batch, "audio": perturb_audio(self.config, batch["audio"], self.rng)}
         batch = {k: tf.concat(tf.unstack(v, axis=1), axis=0) for k, v in batch.items()}  # rows t…, then t+1…
         x = self.feature_tf(batch["audio"]) if self.feature_tf is not None else batch["features"]
         y = batch["targets"]
@@ -140,11 +172,14 @@ class TrainingState:
 
 
 def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str | os.PathLike, *,
-          val_clips: Sequence[str] | None = None, val_fraction: float = 0.2,
+          val_clips: Sequence[str] | None = None, test_clips: Sequence[str] = (), val_fraction: float = 0.2,
           names_file: str | os.PathLike | None = None, max_minutes: float | None = None, progress: bool = True,
           strategy=None, cpu_devices: int | None = None) -> dict:
-    """Train ``config`` on a FACEGOOD-layout folder (or Clips) holding out whole clips (``val_clips``, or
-    ``val_fraction`` of them chosen with the seed); returns the run summary (also the model's metadata).
+    """Train ``config`` on a FACEGOOD-layout folder (or Clips) holding out whole clips: ``test_clips`` are
+    never read (only their names are recorded), validation is on ``val_clips`` (or ``val_fraction`` of the
+    rest, chosen with the seed; ``val_fraction=0``: none, for a final run on train + validation) after every
+    epoch, and the epoch of lowest validation MSE is kept (``config.patience`` stops early). Returns the run
+    summary (also the model's metadata).
     ``strategy``/``cpu_devices``/``max_minutes``/``progress``: ``zoo.core.trainer.Trainer``."""
     from zoo.datasets import FrameTable, pair_dataset
 
@@ -153,12 +188,17 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     trainer = Trainer(workdir, seed=config.seed, strategy=strategy, cpu_devices=cpu_devices, progress=progress,
                       max_minutes=max_minutes)
     clips = list(data) if not isinstance(data, (str, os.PathLike)) else read_facegood(data, names_file=names_file)
-    if len(clips) < 2:
-        raise ValueError(f"{len(clips)} clip(s): at least 2 are needed (one is held out for validation)")
+    test_clips = list(test_clips)
     if val_clips:
-        train_clips, held_out, _ = split_by_name(clips, val_names=val_clips)
+        train_clips, held_out, tested = split_by_name(clips, val_names=val_clips, test_names=test_clips)
     else:
-        train_clips, held_out, _ = split_by_clip(clips, val=val_fraction, test=0.0, seed=config.seed)
+        _, _, tested = split_by_name(clips, test_names=test_clips)
+        rest = [c for c in clips if c.name not in set(test_clips)]
+        if len(rest) < 2 and val_fraction > 0:
+            raise ValueError(f"{len(rest)} clip(s) besides the test clips: at least 2 are needed (one validates)")
+        train_clips, held_out, _ = split_by_clip(rest, val=val_fraction, test=0.0, seed=config.seed)
+    if config.patience and not held_out:
+        raise ValueError("patience (early stopping) needs validation clips")
     config = config.replace(output_names=output_channels(config.output_names, train_clips, config.preset))
     train_clips = [c.with_channels(config.output_names) for c in train_clips]
     held_out = [c.with_channels(config.output_names) for c in held_out]
@@ -170,9 +210,10 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         train_clips = [c.replace(targets=c.targets[k], audio=None, sample_rate=None) for c, k in zip(train_clips, kept)]
         train_features = [f[k] for f, k in zip(train_features, kept)]
     shift = int(round(config.time_shift_frames * feats.SAMPLE_RATE / feats.FPS))
-    if shift and config.drop_half_silent_frames:
-        raise ValueError("time_shift_frames needs contiguous audio; it cannot be combined with drop_half_silent_frames")
-    table = (FrameTable(train_clips, feats.WINDOW_SPEC, max_shift=shift) if shift
+    if config.audio_augmentation and config.drop_half_silent_frames:
+        raise ValueError("audio augmentation needs contiguous audio: it cannot be combined with "
+                         "drop_half_silent_frames")
+    table = (FrameTable(train_clips, feats.WINDOW_SPEC, max_shift=shift) if config.audio_augmentation
              else FrameTable(train_clips, None, features=train_features, audio=False))
     steps_per_epoch = len(table.pair_starts) // (config.batch_size // 2)
     if steps_per_epoch == 0:
@@ -180,7 +221,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     mean_pose = np.concatenate([c.targets for c in train_clips]).mean(axis=0)
     with trainer.scope():
         state = TrainingState.create(config, table.num_frames, steps_per_epoch, train_features,
-                                     FEATURES_TF[config.feature] if shift else None)
+                                     FEATURES_TF[config.feature] if config.audio_augmentation else None)
     validator = Predictor(state.model, config)
 
     def dataset(epoch: int):  # a fresh, epoch-seeded order: a resumed run sees the batches of an uninterrupted one
@@ -188,18 +229,24 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
                             random_shift=bool(shift), stacked=True)
 
     def validate(epoch: int) -> dict:  # with the inference default: the database's mean emotion
+        if not held_out:
+            return {}
         validator.database = None if state.database is None else state.database.numpy()
         return evaluate_predictions([validator.run(f, validator.emotion_vectors(None, len(f))) for f in val_features],
                                     [c.targets for c in held_out], config.output_names, mean_pose).summary()
 
     result = trainer.fit(state.checkpointed(), epochs=config.epochs, steps_per_epoch=steps_per_epoch,
-                         dataset=dataset, step=state.train_step, validate=validate, rows_per_step=config.batch_size)
+                         dataset=dataset, step=state.train_step, validate=validate, rows_per_step=config.batch_size,
+                         monitor="mse" if held_out else None, patience=config.patience)
     summary = {
         **metadata_of(config), "epochs_trained": result.epochs_trained, "epochs_planned": config.epochs,
-        "stopped_by_budget": result.stopped_by_budget, "strategy": str(strategy or "default"),
+        "stopped_by_budget": result.stopped_by_budget, "stopped_early": result.stopped_early,
+        "best_epoch": result.best_epoch, "strategy": str(strategy or "default"),
         "replicas": trainer.replicas, "chief": trainer.is_chief, "train_clips": [c.name for c in train_clips],
-        "val_clips": [c.name for c in held_out], "train_frames": table.num_frames, "mean_pose": mean_pose.tolist(),
-        "history": result.history, "val": result.history[-1] if result.history else None,
+        "val_clips": [c.name for c in held_out], "test_clips": [c.name for c in tested],
+        "train_frames": table.num_frames, "mean_pose": mean_pose.tolist(),
+        "history": result.history,
+        "val": result.history[(result.best_epoch or result.epochs_trained) - 1] if result.history else None,
         "params": int(state.model.count_params()), "state_sha256": result.state_sha256,
     }
     if trainer.is_chief:

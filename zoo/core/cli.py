@@ -54,7 +54,8 @@ def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequenc
     e = sub.add_parser("evaluate", help="metrics on held-out clips vs the mean pose")
     e.add_argument("--model", required=True, help="a model directory")
     e.add_argument("--data", required=True, help=data_help)
-    e.add_argument("--clips", help="comma-separated clip names (default: the model's validation clips)")
+    e.add_argument("--clips", help="comma-separated clip names (default: the model's test clips, else its validation "
+                   "clips)")
     e.add_argument("--out", help="write the metrics as JSON here")
 
     x = sub.add_parser("export", help="SavedModel (TF-Serving layout) + TFLite with parity report")
@@ -110,8 +111,8 @@ def print_json(value) -> None:
 
 def print_trained(summary: Mapping, workdir: str | Path) -> None:
     """A training summary: epochs, clips, the last validation, the state digest, and where the model is."""
-    print_json({k: summary.get(k) for k in ("epochs_trained", "train_clips", "val_clips", "val", "strategy",
-                                            "replicas", "chief", "state_sha256")})
+    print_json({k: summary.get(k) for k in ("epochs_trained", "best_epoch", "train_clips", "val_clips", "test_clips",
+                                            "val", "strategy", "replicas", "chief", "state_sha256")})
     if summary.get("chief", True):
         print(f"model written to {Path(workdir) / 'model'}")
     else:

@@ -6,9 +6,11 @@ For predictions ŷ and references y (frames × channels), pooled over held-out c
   set's mean pose (a constant), ``mse_ratio`` = MSE / MSE_mean_pose (< 1 beats the baseline);
 * motion MSE = mean((Δy − Δŷ)²) of consecutive-frame differences within each clip; its baseline,
   mean(Δy²), is the motion error of any constant prediction;
-* Pearson r per channel over the pooled frames (NaN where y or ŷ is constant);
+* Pearson r per channel over the pooled frames: NaN where the reference y is constant (the channel
+  has no variance to follow and is not scored), 0 where y varies and the prediction ŷ is constant
+  (a channel the model does not move counts against it, it is not dropped);
 * for each named channel subset S (declared by the model from its rig, before any result):
-  MSE and mean-pose MSE over S, and the mean r over the channels of S with a finite r.
+  MSE and mean-pose MSE over S, and the mean r over the channels of S whose reference varies.
 """
 from __future__ import annotations
 
@@ -26,6 +28,14 @@ def pearson_r(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     denom = np.sqrt((a * a).sum() * (b * b).sum())
     return float((a * b).sum() / denom) if denom > 0 else float("nan")
+
+
+def channel_r(reference: np.ndarray, prediction: np.ndarray) -> float:
+    """The scored r of one channel: NaN for a constant reference, 0 for a constant prediction of a varying
+    one, else Pearson r."""
+    if np.ptp(reference) == 0:
+        return float("nan")
+    return 0.0 if np.ptp(prediction) == 0 else pearson_r(reference, prediction)
 
 
 @dataclass
@@ -84,7 +94,7 @@ def evaluate_curves(predictions: Sequence[np.ndarray], references: Sequence[np.n
         raise ValueError(f"mean pose {mean_pose.shape} for {len(names)} channels")
     dy = np.concatenate([np.diff(r, axis=0) for r in references]).astype(np.float64)
     dp = np.concatenate([np.diff(q, axis=0) for q in predictions]).astype(np.float64)
-    per_channel = {n: pearson_r(y[:, k], p[:, k]) for k, n in enumerate(names)}
+    per_channel = {n: channel_r(y[:, k], p[:, k]) for k, n in enumerate(names)}
     scores = {}
     for subset, channels in (subsets or {}).items():
         unknown = [c for c in channels if c not in names]
@@ -106,4 +116,4 @@ def evaluate_curves(predictions: Sequence[np.ndarray], references: Sequence[np.n
         per_channel_r=per_channel, subsets=scores, frames=int(len(y)))
 
 
-__all__ = ["Evaluation", "SubsetScore", "evaluate_curves", "pearson_r"]
+__all__ = ["Evaluation", "SubsetScore", "channel_r", "evaluate_curves", "pearson_r"]

@@ -31,6 +31,7 @@ import numpy as np
 from zoo.datasets.cache import atomic_write_bytes, npy_bytes
 
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE, CARD_FILE = "config.json", "model.weights.h5", "metadata.json", "README.md"
+RUN_FILE = "run.json"  # a published preset's recorded run
 METADATA_REQUIRED = ("model", "preset", "sample_rate", "fps", "window_seconds", "lookahead_seconds", "output_names")
 
 
@@ -167,11 +168,12 @@ def write_model_dir(dest: str | os.PathLike, *, config: Mapping, model, metadata
 
 
 def publish(model_dir: str | os.PathLike, dest: str | os.PathLike, *, data: str, command: str, metrics: Mapping,
-            card: Callable[[dict, Path], str], **extra) -> Path:
+            card: Callable[[dict, Path], str], run: Mapping | None = None, **extra) -> Path:
     """Copy a trained model directory to ``dest`` (a pretrained preset folder) as a recorded run.
 
     metadata.json = the trained directory's metadata + ``data`` (what it was trained on), ``command``
     (what made it), ``metrics`` (its held-out numbers, from the run's report) and ``extra`` keys;
+    ``run`` (the recorded run: what a test republishes from) is written as run.json (sealed like the rest);
     README.md = ``card(metadata, folder)`` (``folder`` holds the preset's files), so every number in the card
     comes from the recorded run.
     """
@@ -181,8 +183,10 @@ def publish(model_dir: str | os.PathLike, dest: str | os.PathLike, *, data: str,
 
     def fill(staging: Path) -> None:
         for file in sorted(source.path.iterdir()):
-            if file.is_file() and file.name not in (METADATA_FILE, CARD_FILE):
+            if file.is_file() and file.name not in (METADATA_FILE, CARD_FILE, RUN_FILE):
                 shutil.copyfile(file, staging / file.name)
+        if run is not None:
+            atomic_write_bytes(staging / RUN_FILE, (json.dumps(dict(run), indent=1) + "\n").encode())
         _seal(staging, metadata)
         sealed = json.loads((staging / METADATA_FILE).read_text())
         atomic_write_bytes(staging / CARD_FILE, card(sealed, staging).encode())
@@ -191,4 +195,5 @@ def publish(model_dir: str | os.PathLike, dest: str | os.PathLike, *, data: str,
 
 
 __all__ = ["ModelDir", "ModelDirError", "read_model_dir", "write_model_dir", "publish", "sha256_file",
-           "check_metadata", "model_of", "METADATA_REQUIRED", "CONFIG_FILE", "WEIGHTS_FILE", "METADATA_FILE"]
+           "check_metadata", "model_of", "METADATA_REQUIRED", "CONFIG_FILE", "WEIGHTS_FILE", "METADATA_FILE",
+           "RUN_FILE"]

@@ -22,7 +22,12 @@ counter are checkpointed after every epoch (``workdir/checkpoints``, the last tw
 atomically by ``tf.train.CheckpointManager``), so a run killed at any point resumes from its last
 finished epoch and ends with the same weights as an uninterrupted one. ``history.json`` (one record
 per epoch: seconds, rows/s, the mean train logs as ``train_*``, the validation as ``val_*``) and
-TensorBoard scalars (``workdir/tensorboard``) are written by the chief only. With a budget
+TensorBoard scalars (``workdir/tensorboard``) are written by the chief only.
+
+Early stopping: with ``monitor`` (a key of ``validate``'s dict, lower is better) the state of the best
+epoch so far is kept in ``workdir/best``; with ``patience`` > 0 training stops after that many epochs
+without an improvement; either way the best epoch's state is restored at the end (every worker reads
+the chief's folder, as for resuming). With a budget
 (``max_minutes``), training stops before an epoch that, lasting as long as the last one, would end
 past it; every worker takes the same decision.
 
@@ -127,6 +132,8 @@ class FitResult:
     epochs_trained: int = 0
     stopped_by_budget: bool = False
     state_sha256: str = ""  # of every variable of the trained state, in order: equal runs ⇔ equal digests
+    best_epoch: int | None = None  # with ``monitor``: the epoch whose state was restored
+    stopped_early: bool = False  # ``patience`` epochs passed without an improvement of ``monitor``
 
 
 def _variables(obj) -> list:
@@ -174,8 +181,9 @@ class Trainer:
 
     def fit(self, state: Mapping[str, object], *, epochs: int, steps_per_epoch: int,
             dataset: Callable[[int], object], step: Callable[[dict], Mapping], validate: Callable[[int], Mapping],
-            rows_per_step: int) -> FitResult:
-        """Train from the last checkpoint (if any) to ``epochs``; ``rows_per_step`` = the global batch."""
+            rows_per_step: int, monitor: str | None = None, patience: int = 0) -> FitResult:
+        """Train from the last checkpoint (if any) to ``epochs``; ``rows_per_step`` = the global batch;
+        ``monitor``/``patience``: early stopping on a validation number (module docstring)."""
         import keras
         import tensorflow as tf
 
@@ -193,6 +201,8 @@ class Trainer:
                 log.info("resumed from %s (epoch %d)", latest, int(epoch_done.numpy()))
             manager = tf.train.CheckpointManager(checkpoint, str(scratch or self.workdir / "checkpoints"),
                                                  max_to_keep=2)
+            best_manager = tf.train.CheckpointManager(checkpoint, str((scratch or self.workdir) / "best"),
+                                                      max_to_keep=1)
             first = int(epoch_done.numpy())
             if self._sum(first, distributed) != first * self.replicas:
                 raise ValueError(f"workers resumed from different epochs (this one from {first}): every worker "
@@ -209,10 +219,16 @@ class Trainer:
             history_path = self.workdir / "history.json"
             history = json.loads(history_path.read_text()) if first and history_path.is_file() else []
             history = history[:first]
+            best_epoch, best = None, float("inf")
+            for record in history if monitor else ():  # a resumed run continues the count of the interrupted one
+                if record[f"val_{monitor}"] < best:
+                    best_epoch, best = record["epoch"], record[f"val_{monitor}"]
+            # a rerun of a run that stopped early stops again at once
+            stopped_early = bool(monitor and patience and best_epoch is not None and first - best_epoch >= patience)
             writer = tf.summary.create_file_writer(str(self.workdir / "tensorboard")) if self.is_chief else None
             started = time.perf_counter()
             stopped = False
-            for epoch in range(first, epochs):
+            for epoch in range(first, first if stopped_early else epochs):
                 ds = dataset(epoch)
                 if distributed:  # every global batch split in equal slices over the replicas of all workers
                     options = tf.data.Options()
@@ -243,6 +259,14 @@ class Trainer:
                                **{f"val_{k}": v for k, v in val.items()}})
                 history.append(record)
                 manager.save(checkpoint_number=epoch + 1)
+                if monitor:
+                    if self.is_chief and monitor not in val:
+                        raise KeyError(f"monitor {monitor!r} is not a validation number: {sorted(val)}")
+                    improved = self._sum(self.is_chief and val[monitor] < best, distributed) > 0
+                    if improved:
+                        best_epoch, best = epoch + 1, val.get(monitor, best)
+                        best_manager.save(checkpoint_number=epoch + 1)
+                    record["best_epoch"] = best_epoch
                 if self.is_chief:
                     with writer.as_default(step=epoch + 1):
                         for key, value in record.items():
@@ -257,9 +281,22 @@ class Trainer:
                 if self._sum(over, distributed) > 0:
                     stopped = epoch + 1 < epochs
                     break
+                if monitor and patience and epoch + 1 - best_epoch >= patience and epoch + 1 < epochs:
+                    stopped_early = True
+                    log.info("early stop after epoch %d: %s has not improved since epoch %d", epoch + 1, monitor,
+                             best_epoch)
+                    break
+            if monitor and best_epoch is not None:
+                restored = tf.train.latest_checkpoint(str(self.workdir / "best"))
+                if restored is None:
+                    raise FileNotFoundError(f"the best epoch's checkpoint is missing from {self.workdir / 'best'}")
+                epoch_reached = int(epoch_done.numpy())
+                checkpoint.restore(restored).assert_existing_objects_matched()
+                epoch_done.assign(epoch_reached)
+                log.info("restored epoch %d (best %s %.5g)", best_epoch, monitor, best)
             if writer is not None:
                 writer.flush()
-            return FitResult(history, int(epoch_done.numpy()), stopped, state_digest(state))
+            return FitResult(history, int(epoch_done.numpy()), stopped, state_digest(state), best_epoch, stopped_early)
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)

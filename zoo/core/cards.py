@@ -1,0 +1,36 @@
+"""Generated blocks of Markdown documents: the text between ``<!-- NAME -->`` and ``<!-- /NAME -->``.
+
+Model cards and READMEs keep their figures in such blocks, written by code from recorded runs
+(benchmark results, published presets); ``read_block`` lets a test compare a committed block with
+what its generator writes now.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from zoo.datasets.cache import atomic_write_bytes
+
+
+def _split(path: Path, marker: str) -> tuple[str, str, str]:
+    doc = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if doc.count(start) != 1 or doc.count(end) != 1:
+        raise ValueError(f"{path}: needs exactly one {start} … {end} block")
+    head, rest = doc.split(start, 1)
+    body, tail = rest.split(end, 1)
+    return head + start, body, end + tail
+
+
+def read_block(path: str | os.PathLike, marker: str) -> str:
+    """The text of the ``marker`` block of ``path``, stripped."""
+    return _split(Path(path), marker)[1].strip()
+
+
+def replace_block(path: str | os.PathLike, marker: str, text: str) -> None:
+    """Replace the text of the ``marker`` block of ``path`` (both marker lines kept), atomically."""
+    head, _, tail = _split(Path(path), marker)
+    atomic_write_bytes(Path(path), f"{head}\n{text.strip()}\n{tail}".encode())
+
+
+__all__ = ["read_block", "replace_block"]
