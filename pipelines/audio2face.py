@@ -52,6 +52,9 @@ CANDIDATES = {
     # added after the first two had run (facegood_tf2 best at epoch 2, augmented at epoch 1: both overfit fast)
     "small": {"formant_filters": (36, 54, 81, 122, 128), "articulation_filters": (128,) * 5, "hidden_units": 75},
     "slow_learning": {"learning_rate": 3e-4},  # a third of FACEGOOD's learning rate
+    # added after the six above had run (slow_learning led on validation, then emotion_database)
+    "slower_learning": {"learning_rate": 1e-4},
+    "slow_learning_emotion_database": {"learning_rate": 3e-4, "emotion": "database"},
 }
 SEARCH_EPOCHS, SEARCH_PATIENCE = 15, 3
 # after the search, the chosen candidate is retrained on training + validation clips for its best epoch count
@@ -123,13 +126,12 @@ def run_training(args, out: Path, prepared: dict, *_) -> dict:
     results = {}
     for folder, changes in runs.items():
         config = preset(name, **overrides, **changes)
-        started = time.perf_counter()
         summary = train(config, prepared["data"], out / "train" / folder, names_file=args.names_file,
                         val_clips=val_clips, test_clips=test_clips or (), max_minutes=args.budget_minutes,
                         progress=not args.quiet)
         results[folder] = {
             "candidate": folder.removeprefix("search/") or name, "changes": changes, "config": config.to_dict(),
-            "minutes": round((time.perf_counter() - started) / 60, 2),
+            "minutes": _training_minutes(summary),
             "model_dir": str(out / "train" / folder / "model"), "val": _rounded(summary["val"]),
             **{k: summary[k] for k in ("epochs_trained", "epochs_planned", "best_epoch", "stopped_early",
                                        "stopped_by_budget", "train_clips", "val_clips", "test_clips", "train_frames",
@@ -141,16 +143,20 @@ def run_training(args, out: Path, prepared: dict, *_) -> dict:
               for r in results.values()]
     best = results[chosen]
     config = preset(name, **{**overrides, "epochs": best["best_epoch"], "patience": 0}, **best["changes"])
-    started = time.perf_counter()
     summary = train(config, prepared["data"], out / "train" / "final", names_file=args.names_file, val_fraction=0.0,
                     test_clips=test_clips, max_minutes=args.budget_minutes, progress=not args.quiet)
     return {"preset": name, "candidate": best["candidate"], "changes": best["changes"], "config": config.to_dict(),
-            "minutes": round((time.perf_counter() - started) / 60, 2),
+            "minutes": _training_minutes(summary),
             "model_dir": str(out / "train" / "final" / "model"),
             "final": "retrained on training + validation clips for the chosen candidate's best epoch count",
             "val": best["val"], "best_epoch": best["best_epoch"], "val_clips": best["val_clips"], "search": search,
             **{k: summary[k] for k in ("epochs_trained", "epochs_planned", "stopped_early", "stopped_by_budget",
                                        "train_clips", "test_clips", "train_frames", "params", "output_names")}}
+
+
+def _training_minutes(summary: dict) -> float:
+    """Minutes of training and validation over every epoch of a run, across resumes (from its history)."""
+    return round(sum(h["seconds"] + h.get("val_seconds", 0.0) for h in summary["history"]) / 60, 2)
 
 
 def _names(text: str | None) -> list[str]:

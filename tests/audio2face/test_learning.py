@@ -28,7 +28,7 @@ REAL = zoo.PRETRAINED / "audio2face" / "facegood_real"
 # the bars the committed presets miss, and the figure each reached instead (model card, session note)
 REACHED: dict[str, dict[str, float]] = {
     "synthetic": {"articulation_r": 0.4843, "articulation_mse_ratio": 0.8106},
-    "facegood_real": {},
+    "facegood_real": {"mse_ratio": 0.9301, "mean_r": 0.2541},
 }
 
 

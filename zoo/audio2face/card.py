@@ -145,7 +145,7 @@ def results_real(folder: Path) -> str:
                   + (", then retrained on training + validation clips for its best epoch count (declared in the "
                      "recipe):" if tr.get("final") else " and is the model (the split's model):"), "",
                   "| candidate | changes | parameters | epochs run | best epoch | val MSE / mean pose | val mean r | "
-                  "val mouth r | val articulation r | minutes |", "|---|---|---|---|---|---|---|---|---|---|"]
+                  "val mouth r | val articulation r | training minutes |", "|---|---|---|---|---|---|---|---|---|---|"]
         for c in tr["search"]:
             v = c["val"]
             changes = ", ".join(f"{k}={v2}" for k, v2 in c["changes"].items()) or "—"
@@ -213,7 +213,8 @@ def pretrained_rows(root: Path) -> str:
         rows.append(f"| `audio2face/{name}` | {meta['data']}; preset `{meta['preset']}`, {meta['epochs_trained']} "
                     f"epochs (best {run['train'].get('best_epoch') or meta['epochs_trained']}), "
                     f"{run['train']['minutes']} min | "
-                    f"test ({len(m['clips'])} clips): MSE {m['mse_ratio']:.3f} × mean pose, articulation r "
+                    f"test ({len(m['clips'])} clip{'s' if len(m['clips']) > 1 else ''}): MSE {m['mse_ratio']:.3f} × "
+                    "mean pose, articulation r "
                     f"{m['articulation_r']:.3f} | {size:.1f} MB |")
     return "\n".join(rows)
 

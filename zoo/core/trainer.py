@@ -287,7 +287,8 @@ class Trainer:
                              best_epoch)
                     break
             if monitor and best_epoch is not None:
-                restored = tf.train.latest_checkpoint(str(self.workdir / "best"))
+                # this worker's own copy (a non-chief saves into its scratch folder), else the chief's
+                restored = best_manager.latest_checkpoint or tf.train.latest_checkpoint(str(self.workdir / "best"))
                 if restored is None:
                     raise FileNotFoundError(f"the best epoch's checkpoint is missing from {self.workdir / 'best'}")
                 epoch_reached = int(epoch_done.numpy())
