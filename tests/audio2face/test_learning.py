@@ -85,12 +85,24 @@ def test_committed_real_preset_on_test_clip_2_05(facegood_dir):
 
 @pytest.mark.slow
 def test_the_recipe_from_scratch_reproduces_the_preset(tmp_path):
-    """``make reproduce-audio2face``'s recipe from a fresh corpus, all its epochs: the same test clips, and the
-    bar's figures within 0.01 of the committed preset's (equal on this machine type: training is deterministic)."""
-    assert recipe.main(["--out", str(tmp_path / "run"), "--quiet", "--budget-minutes", "60"]) == 0
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    """``make reproduce-audio2face``'s recipe from a fresh corpus, run as a user runs it (a separate process with
+    the user's TensorFlow settings: the conftest's oneDNN switch removed), all its epochs: the same test clips,
+    and the committed preset's weights bit for bit (training is deterministic for one kernel set). On a CPU whose
+    kernels round differently the weights differ; the bar's figures must then be within 0.05 of the committed
+    ones (declared after measuring a spread of 0.03 between oneDNN on and off on the development machine)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "zoo.pipelines.audio2face", "--out", str(out), "--quiet",
+                    "--budget-minutes", "60"], env=env, check=True, cwd=zoo.PRETRAINED.parent)
+    report = json.loads((out / "report.json").read_text())
     meta = json.loads((SYNTHETIC / "metadata.json").read_text())
     assert not report["train"]["stopped_by_budget"] and report["evaluate"]["split"] == "test"
     assert report["evaluate"]["clips_sha256"] == meta["metrics"]["clips_sha256"]
+    trained = json.loads((out / "train" / "model" / "metadata.json").read_text())
+    tolerance = 0.0 if trained["state_sha256"] == meta["state_sha256"] else 0.05
     for bar, check in report["evaluate"]["bar"]["checks"].items():
-        assert check["value"] == pytest.approx(meta["metrics"]["bar"]["checks"][bar]["value"], abs=0.01), bar
+        assert check["value"] == pytest.approx(meta["metrics"]["bar"]["checks"][bar]["value"], abs=tolerance), bar

@@ -242,4 +242,6 @@ def write_card() -> list[Path]:
 
 
 if __name__ == "__main__":
-    print(*write_card(), sep="\n")
+    import sys
+
+    sys.stdout.write("".join(f"{path}\n" for path in write_card()))

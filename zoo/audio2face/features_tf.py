@@ -285,4 +285,4 @@ if __name__ == "__main__":
 
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m zoo.audio2face.features_tf WAV")
-    print(json.dumps(measure_deviation(prepare_audio(*load_audio(sys.argv[1]))), indent=1))
+    sys.stdout.write(json.dumps(measure_deviation(prepare_audio(*load_audio(sys.argv[1]))), indent=1) + "\n")
