@@ -28,7 +28,8 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
      "the motion term is meaningless on random pairs"),
     ("validation = last 1000 frames of the training concatenation (a leak); no test set",
      "whole clips in train / validation / test (`--val-clips`, `--test-clips`). FACEGOOD: 2_01–2_03 train, 2_04 "
-     "validation (the recording just before the test clip), 2_05 test. Synthetic corpus: by utterance (every "
+     "validation (the recording just before the test clip), 2_05 test; the chosen settings are then retrained on "
+     "2_01–2_04. Synthetic corpus: by utterance (every "
      "utterance is its own sentence) and by speaker (`female_high` is test only). Epochs, early stopping and the "
      "search are chosen on validation; the test clips are read once, by the final evaluation",
      "honest figures: what a user sees on clips the model never saw"),
