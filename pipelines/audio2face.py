@@ -172,10 +172,11 @@ def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     synthetic split apart), beside the validation numbers of the chosen epoch."""
     from zoo.audio2face import evaluate
     from zoo.audio2face.metrics import evaluate_predictions
+    from zoo.datasets import read_facegood
 
     clip_ids = trained["test_clips"] or trained["val_clips"]
-    evaluation, animations = evaluate(trained["model_dir"], prepared["data"], clip_ids=clip_ids,
-                                      names_file=args.names_file)
+    clips = read_facegood(prepared["data"], names_file=args.names_file, clip_ids=clip_ids)
+    evaluation, animations = evaluate(trained["model_dir"], clips)
     for name, anim in animations.items():
         anim.write(out / "predictions" / f"{name}.csv")
     result = {**evaluation.to_dict(), "split": "test" if trained["test_clips"] else "validation",
@@ -183,10 +184,7 @@ def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
               "key_channels": _key_channels(evaluation),
               "bar": check_bar(evaluation.summary(), evaluation.per_channel_r)}
     if prepared["synthetic"] and trained["test_clips"]:
-        from zoo.datasets import read_facegood
-
-        references = {c.name: c.with_channels(evaluation.names).targets
-                      for c in read_facegood(prepared["data"], clip_ids=clip_ids)}
+        references = {c.name: c.with_channels(evaluation.names).targets for c in clips}
         mean_pose = np.asarray(json.loads((Path(trained["model_dir"]) / "metadata.json").read_text())["mean_pose"])
         result["parts"], result["test_speaker"] = {}, TEST_SPEAKER
         for part, ids in (("unseen utterances", [i for i in clip_ids if f"_{TEST_SPEAKER}_" not in i]),
@@ -270,7 +268,7 @@ def run_preview(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
 
 def write_report(out: Path, state: dict) -> None:
     """report.json (the whole state) and report.md: the first line says whether training ran all its epochs."""
-    from zoo.audio2face.card import _metric_rows
+    from zoo.audio2face.card import bar_line, metric_rows
     from zoo.datasets import atomic_write_bytes
 
     ev, tr = state["evaluate"], state["train"]
@@ -289,9 +287,8 @@ def write_report(out: Path, state: dict) -> None:
         f"{len(tr['val_clips'])} validation clips; evaluated on the {ev['split']} split ({len(ev['clips'])} clips, "
         f"{ev['frames']:,} frames, ids sha256 `{ev['clips_sha256'][:12]}…`).", "",
         f"## {ev['split'].capitalize()} clips vs the mean pose of the training clips", "",
-        "| metric | model | mean pose | model / mean pose |", "|---|---|---|---|", *_metric_rows(ev), "",
-        f"Bar: {'passed' if bar['passed'] else '**FAILED**'} — " + "; ".join(
-            f"{k} {c['value']} ({c['bar']}: {'met' if c['met'] else 'not met'})" for k, c in bar["checks"].items()),
+        "| metric | model | mean pose | model / mean pose |", "|---|---|---|---|", *metric_rows(ev), "",
+        f"Bar: {bar_line(bar)}",
         "", *(f"- {part}: {p['clips']} clips, MSE ratio {p['mse_ratio']:.3f}, articulation r {p['articulation_r']:.3f}"
               for part, p in ev.get("parts", {}).items()), "",
         "Key channels (Pearson r): " + ", ".join(f"{k} {v:.3f}" for k, v in ev["key_channels"].items()) + ".", "",
@@ -322,20 +319,20 @@ def publish(state: dict, dest: Path, command: str) -> Path:
     run["train"] = {k: v for k, v in tr.items() if k not in ("model_dir", "stage_seconds")}
 
     def card(meta: dict, folder: Path) -> str:
-        from zoo.audio2face.card import _bar_line, _metric_rows, _training_line
+        from zoo.audio2face.card import bar_line, metric_rows, training_line
 
         m = meta["metrics"]
         size = f", {sum((folder / n).stat().st_size for n in meta['sha256']) / 2**20:.1f} MB"
         lines = [
             f"# audio2face / {dest.name}", "",
             f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} outputs{size}), "
-            f"trained on {meta['data']}. {_training_line(meta, run)}", "",
+            f"trained on {meta['data']}. {training_line(meta, run)}", "",
             f"Train: {len(meta['train_clips'])} clips ({meta['train_frames']:,} frames); validation: "
             f"{', '.join(meta['val_clips'][:4])}{' …' if len(meta['val_clips']) > 4 else ''}; {m['split']}: "
             f"{len(m['clips'])} clips ({m['frames']:,} frames).", "",
             f"| {m['split']} metric | model | mean pose | ratio |", "|---|---|---|---|",
-            *_metric_rows(m), "",
-            f"Bar: {_bar_line(m['bar'])}", "",
+            *metric_rows(m), "",
+            f"Bar: {bar_line(m['bar'])}", "",
             "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
             "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
             "`zoo audio2face predict --model <this folder> --audio a.wav --out a.csv`. The recorded run is `run.json`; "

@@ -95,7 +95,7 @@ def _clips(names: list[str], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + (f" … ({len(names)} clips)" if len(names) > limit else "")
 
 
-def _metric_rows(m: dict) -> list[str]:
+def metric_rows(m: dict) -> list[str]:
     return [
         f"| MSE, all {len(m['names'])} channels | {m['mse']:.5f} | {m['mse_mean_pose']:.5f} | "
         f"{_ratio(m['mse'], m['mse_mean_pose'])} |",
@@ -115,13 +115,13 @@ def _varying(m: dict) -> int:
     return sum(1 for r in m["per_channel_r"].values() if r is not None and r == r)
 
 
-def _bar_line(bar: dict) -> str:
+def bar_line(bar: dict) -> str:
     checks = "; ".join(f"{k} {c['value']} ({c['bar']}: {'met' if c['met'] else '**not met**'})"
                        for k, c in bar["checks"].items())
     return f"{'All met' if bar['passed'] else '**Not all met**'}: {checks}."
 
 
-def _training_line(meta: dict, run: dict) -> str:
+def training_line(meta: dict, run: dict) -> str:
     tr = run["train"]
     cut = f" (**stopped by the time budget after {tr['epochs_trained']} of {tr['epochs_planned']}**)" \
         if tr["stopped_by_budget"] else ""
@@ -139,7 +139,7 @@ def results_real(folder: Path) -> str:
         f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} FACEGOOD shapes), "
         f"trained on {_clips(meta['train_clips'])} ({meta['train_frames']:,} frames), chosen on the validation clip "
         f"{_clips(meta['val_clips'])}; the test clip {_clips(meta['test_clips'])} ({m['frames']:,} frames) is read "
-        f"once, by the final evaluation. {_training_line(meta, run)}", ""]
+        f"once, by the final evaluation. {training_line(meta, run)}", ""]
     if tr.get("search"):
         lines += ["The search (`--search`; candidates declared in `pipelines/audio2face.py`, `CANDIDATES`), each on "
                   "validation at its best epoch; the candidate of lowest validation MSE is chosen"
@@ -157,9 +157,9 @@ def results_real(folder: Path) -> str:
         lines.append("")
     lines += [f"| test: {', '.join(m['clips'])} | model | mean pose of the training clips | ratio |",
               "|---|---|---|---|",
-              *_metric_rows(m),
+              *metric_rows(m),
               f"| r, mouth_stretch_c (FACEGOOD's jawOpen) | {m['per_channel_r']['mouth_stretch_c']:.3f} | 0 | |", "",
-              f"Goals of the issue (declared as `REAL_GOALS`): {_bar_line(m['bar'])}", "",
+              f"Goals of the issue (declared as `REAL_GOALS`): {bar_line(m['bar'])}", "",
               "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + "."]
     return "\n".join(lines)
 
@@ -172,15 +172,15 @@ def results_synthetic(folder: Path) -> str:
         f"trained on {meta['data']}: {len(meta['train_clips'])} utterances ({meta['train_frames']:,} frames) of the "
         f"speakers other than `{m['test_speaker']}`; validation: {len(meta['val_clips'])} other utterances of those "
         f"speakers; test, read once: {len(meta['test_clips'])} utterances (ids sha256 `{m['clips_sha256'][:12]}…`). "
-        f"{_training_line(meta, run)}", "",
-        "| test, all clips pooled | model | mean pose | ratio |", "|---|---|---|---|", *_metric_rows(m), "",
+        f"{training_line(meta, run)}", "",
+        "| test, all clips pooled | model | mean pose | ratio |", "|---|---|---|---|", *metric_rows(m), "",
         "| test part | clips | MSE / mean pose | articulation MSE / mean pose | articulation r | mouth r |",
         "|---|---|---|---|---|---|"]
     for part, p in m["parts"].items():
         lines.append(f"| {part} | {p['clips']} | {p['mse_ratio']:.3f} | "
                      f"{_ratio(p['articulation_mse'], p['articulation_mse_mean_pose'])} | {p['articulation_r']:.3f} | "
                      f"{p['mouth_r']:.3f} |")
-    lines += ["", f"Learning bar (declared as `SYNTHETIC_BAR`, on the pooled test clips): {_bar_line(m['bar'])}", "",
+    lines += ["", f"Learning bar (declared as `SYNTHETIC_BAR`, on the pooled test clips): {bar_line(m['bar'])}", "",
               "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + "."]
     return "\n".join(lines)
 
@@ -237,9 +237,10 @@ def write_card() -> list[Path]:
     """Rewrite every generated block; returns the files written."""
     from zoo.core.cards import replace_block
 
-    for (path, marker), text in blocks().items():
+    generated = blocks()
+    for (path, marker), text in generated.items():
         replace_block(path, marker, text)
-    return sorted({path for path, _ in blocks()})
+    return sorted({path for path, _ in generated})
 
 
 if __name__ == "__main__":

@@ -53,8 +53,13 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     def emo_spec(shape):
         return {"emotion": tf.TensorSpec(shape, tf.float32, name="emotion")} if with_emotion else {}
 
+    def emotion_rows(rows):  # (rows, E) copies of the parity emotion; (rows, 0) without an emotion input
+        if not with_emotion:
+            return np.zeros((rows, 0), np.float32)
+        return np.repeat(emotion[None].astype(np.float32), rows, axis=0)
+
     def emo_input(rows):
-        return {"emotion": np.repeat(emotion[None].astype(np.float32), rows, axis=0)} if with_emotion else {}
+        return {"emotion": emotion_rows(rows)} if with_emotion else {}
 
     def serve(features, emotion=None):
         return {"blendshapes": net(features, emotion)}
@@ -81,12 +86,10 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
     state[0], state[1] = windows[n // 2], windows[n - 2]
     hop = feats.SAMPLE_RATE // feats.FPS  # samples between frame anchors (533 or 534 at 16 kHz, 30 fps)
     chunk = np.stack([audio16k[:hop], audio16k[-hop:]]).astype(np.float32)
-    e_rows = lambda rows: (np.repeat(emotion[None].astype(np.float32), rows, axis=0) if with_emotion  # noqa: E731
-                           else np.zeros((rows, 0), np.float32))
     frames = expected_frames(raw.shape[1], feats.SAMPLE_RATE, feats.FPS)
-    audio_expected = np.stack([predictor.values(row, frames, e_rows(frames)) for row in raw])
+    audio_expected = np.stack([predictor.values(row, frames, emotion_rows(frames)) for row in raw])
     stepped = np.concatenate([state, chunk], axis=1)[:, -feats.WINDOW:]
-    step_expected = predictor.run(feats.FEATURES[config.feature](stepped).astype(np.float32), e_rows(2))
+    step_expected = predictor.run(feats.FEATURES[config.feature](stepped).astype(np.float32), emotion_rows(2))
     return {
         "serving_default": Endpoint(
             serve, {"features": tf.TensorSpec([None, *feats.FEATURE_SHAPE], tf.float32, name="features"),
