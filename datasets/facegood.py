@@ -71,10 +71,12 @@ def _default_names_file(root: Path) -> Path:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise LabelError(root, "no name file (BS_name.npy or *bs_name*.npy); pass names_file=")
+        raise LabelError(root, "no name file (BS_name.npy or *bs_name*.npy); pass names_file= "
+                               "(--names-file on the command line)")
     raise LabelError(
         root,
-        f"several name files {[p.name for p in found]}; pass names_file= with the one in label-column order",
+        f"several name files {[p.name for p in found]}; pass the one in label-column order as names_file= "
+        "(--names-file on the command line)",
     )
 
 

@@ -77,6 +77,14 @@ def synthetic_split(data, seed: int) -> tuple[list[str], list[str]]:
     n = int(round(SYNTHETIC_HELD_OUT * len(seen)))
     return (sorted(seen[k] for k in order[:n]),
             sorted(seen[k] for k in order[n:2 * n]) + [i for i in ids if f"_{TEST_SPEAKER}_" in i])
+
+
+def corpus_emotions(data) -> dict[str, str]:
+    """{clip: emotion} of a synthetic corpus's FACEGOOD folder, from the corpus's manifest.json (one folder up)."""
+    manifest = json.loads((Path(data).parent / "manifest.json").read_text())
+    return {u["id"]: u["emotion"] for u in manifest["utterances"]}
+
+
 # the committed presets (``--pretrained``, ``make pretrained-audio2face``): folder → the recipe's arguments
 PRETRAINED = {
     "synthetic": ["--out", "runs/pretrained-a2f-synthetic", "--quiet", "--budget-minutes", "60"],  # never cut short
@@ -123,12 +131,13 @@ def run_training(args, out: Path, prepared: dict, *_) -> dict:
     val_clips, test_clips = _names(args.val_clips), _names(args.test_clips)
     if prepared["synthetic"] and not val_clips:
         val_clips, test_clips = synthetic_split(prepared["data"], args.seed)
+    emotions = corpus_emotions(prepared["data"]) if prepared["synthetic"] else None
     results = {}
     for folder, changes in runs.items():
         config = preset(name, **overrides, **changes)
         summary = train(config, prepared["data"], out / "train" / folder, names_file=args.names_file,
                         val_clips=val_clips, test_clips=test_clips or (), max_minutes=args.budget_minutes,
-                        progress=not args.quiet)
+                        progress=not args.quiet, emotions=emotions if config.has_emotion_input else None)
         results[folder] = {
             "candidate": folder.removeprefix("search/") or name, "changes": changes, "config": config.to_dict(),
             "minutes": _training_minutes(summary),
@@ -319,7 +328,7 @@ def publish(state: dict, dest: Path, command: str) -> Path:
     run["train"] = {k: v for k, v in tr.items() if k not in ("model_dir", "stage_seconds")}
 
     def card(meta: dict, folder: Path) -> str:
-        from zoo.audio2face.card import bar_line, metric_rows, training_line
+        from zoo.audio2face.card import bar_line, metric_rows, tflite_line, training_line
 
         m = meta["metrics"]
         size = f", {sum((folder / n).stat().st_size for n in meta['sha256']) / 2**20:.1f} MB"
@@ -334,6 +343,7 @@ def publish(state: dict, dest: Path, command: str) -> Path:
             *metric_rows(m), "",
             f"Bar: {bar_line(m['bar'])}", "",
             "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+            tflite_line(meta, folder), "",
             "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
             "`zoo audio2face predict --model <this folder> --audio a.wav --out a.csv`. The recorded run is `run.json`; "
             "the model card is `zoo/audio2face/README.md`.",
@@ -343,11 +353,54 @@ def publish(state: dict, dest: Path, command: str) -> Path:
     metrics = {k: v for k, v in state["evaluate"].items() if k != "stage_seconds"}
     return publish_dir(
         tr["model_dir"], dest, data=state["prepare"]["source"], command=command, metrics=metrics, card=card,
-        run=run, data_path=state["prepare"]["data"], training_minutes=tr["minutes"], candidate=tr["candidate"],
+        run=run, tflite=write_tflite, data_path=state["prepare"]["data"], training_minutes=tr["minutes"],
+        candidate=tr["candidate"],
         val_clips=tr["val_clips"],  # a final run on train + validation records the clips it was chosen on
         corpus_seed=state["request"]["seed"] if state["prepare"]["synthetic"] else None,
         license="MIT (code); real FACEGOOD data: MIT (FACEGOOD/FACEGOOD-Audio2Face)",
         paper="Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion")
+
+
+# the TFLite step of ``publish`` runs in a fresh process with these settings: the converter names some constant
+# tensors differently from one process to the next (the file's bytes vary, never its numbers) unless Python's hash
+# seed is fixed, and Keras' reference outputs differ in the last bits with oneDNN on or off; fixed, the file and its
+# parity report are the same on every republish of a preset (same TensorFlow, same weights)
+TFLITE_ENV = {"PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def write_tflite(folder: Path) -> dict:
+    """``publish``'s TFLite step: ``folder/model.tflite`` = the float32 ``serving_default`` TFLite file of the model
+    directory ``folder`` (``zoo.audio2face.export_model``, which checks it against Keras on the shipped parity
+    sentence ``zoo.core.parity_speech()`` and fails over its tolerance), converted in a fresh process with
+    ``TFLITE_ENV``; returns that parity check."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="a2f-tflite-") as tmp:
+        code = "import sys; from zoo.pipelines.audio2face import tflite_worker; tflite_worker(sys.argv[1], sys.argv[2])"
+        proc = subprocess.run([sys.executable, "-c", code, str(folder), tmp], capture_output=True, text=True,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **TFLITE_ENV})
+        report = Path(tmp) / "parity.json"
+        if proc.returncode or not report.is_file():
+            raise RuntimeError(f"{folder}: the TFLite conversion failed (exit {proc.returncode}):\n"
+                               f"{proc.stderr.strip()[-3000:]}")
+        return json.loads(report.read_text())
+
+
+def tflite_worker(folder: str, workdir: str) -> None:
+    """The process of ``write_tflite``: export ``folder``, copy its float32 TFLite file to ``folder/model.tflite``,
+    write the parity check to ``workdir/parity.json``."""
+    import shutil
+
+    from zoo.audio2face import export_model
+    from zoo.core.modeldir import TFLITE_FILE
+
+    result = export_model(folder, Path(workdir) / "export")
+    check = next(c for c in result.checks if c.backend == "tflite")
+    shutil.copyfile(result.tflite, Path(folder) / TFLITE_FILE)
+    report = {"signature": check.signature, "parity_audio": "zoo.core.parity_speech()", "examples": check.examples,
+              "max_abs_diff": check.max_abs_diff, "mean_abs_diff": check.mean_abs_diff, "tolerance": check.tolerance}
+    (Path(workdir) / "parity.json").write_text(json.dumps(report))
 
 
 def republish(folder: Path, dest: Path) -> Path:
@@ -356,6 +409,18 @@ def republish(folder: Path, dest: Path) -> Path:
     run = json.loads((Path(folder) / "run.json").read_text())
     state = {**run, "train": {**run["train"], "model_dir": str(folder)}}
     return publish(state, Path(dest), run["command"])
+
+
+def republish_presets() -> list[Path]:
+    """Publish every committed preset (``PRETRAINED``) again in place from its recorded run and weights (a new
+    ``publish`` step, such as its TFLite file, without retraining), then rewrite the model card's blocks."""
+    import zoo
+    from zoo.audio2face.card import write_card
+
+    folders = [republish(zoo.PRETRAINED / "audio2face" / name, zoo.PRETRAINED / "audio2face" / name)
+               for name in PRETRAINED]
+    log.info("model card blocks rewritten: %s", write_card())
+    return folders
 
 
 def retrain_presets() -> int:

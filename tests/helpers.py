@@ -9,6 +9,26 @@
 * ``check_export_parity(result, tolerance, signatures)``: every signature of the SavedModel and the TFLite
   file within ``tolerance`` of Keras, by the parity report ``zoo.export`` wrote;
 * ``check_small_overfit(history, factor)``: the training loss fell by ``factor``.
+
+Command line (every model's ``zoo <model> ...``, issue "the command line as a user meets it"):
+
+* ``bad_audio_files(folder)``: the standard unusual inputs (5 s of 16 kHz speech, the same at 8 kHz, an mp3, silence,
+  a fake m4a, a file that is not audio) as real files;
+* ``run_cli(argv, capsys)`` → (exit status, stdout, stderr lines) of ``zoo.cli.main`` in this process;
+* ``check_cli_refusal(argv, capsys, pattern, untouched)``: status 2, exactly one stderr line matching ``pattern``,
+  and none of ``untouched`` created;
+* ``check_fails_before_tensorflow(argv)``: in a fresh interpreter, the command fails with status 2 without
+  importing TensorFlow;
+* ``read_only_folder_run(folder, argv)``: run ``zoo`` with ``folder`` read-only (a read-only bind mount in a private
+  mount namespace when root, for whom permission bits do not count; chmod otherwise).
+
+Documentation (every README and model card runs):
+
+* ``doc_blocks(path)``, ``shell_commands(block)``: the fenced ``sh``/``python`` blocks of a Markdown file and the
+  logical lines of a shell block;
+* ``run_doc_blocks(path, cwd, not_run, dry_run)``: run them in order in ``cwd`` (``zoo`` commands as
+  ``python -m zoo.cli``; those starting with a ``dry_run`` prefix with ``--dry-run``); a block or command holding
+  a key of ``not_run`` is skipped for the reason given; returns (ran, skipped).
 """
 from __future__ import annotations
 
@@ -108,3 +128,134 @@ def check_small_overfit(history: Sequence[Mapping], factor: float, key: str = "t
     """``history[-1][key]`` ≤ ``history[0][key]`` / ``factor``."""
     first, last = history[0][key], history[-1][key]
     assert last <= first / factor, f"{key} fell from {first:.4g} to {last:.4g}, less than {factor}×"
+
+
+# -- command line ---------------------------------------------------------------------------------------------
+def bad_audio_files(folder: Path) -> dict[str, Path]:
+    """{kind: path}: speech (5 s, 16 kHz, 150 frames at 30 fps), speech8k (the same at 8 kHz), mp3 (the speech),
+    silent (2 s of zeros), m4a (an AAC header, unreadable), text (not audio). Speech: ``zoo.core.parity_speech``."""
+    import soundfile as sf
+    import soxr
+
+    from zoo.core import parity_speech
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    audio, rate = parity_speech()
+    speech = np.tile(soxr.resample(audio, rate, 16000), 2)[: 5 * 16000].astype(np.float32)
+    files = {k: folder / n for k, n in (("speech", "speech.wav"), ("speech8k", "speech8k.wav"), ("mp3", "speech.mp3"),
+                                        ("silent", "silent.wav"), ("m4a", "speech.m4a"), ("text", "notes.wav"))}
+    sf.write(files["speech"], speech, 16000, subtype="PCM_16")
+    sf.write(files["speech8k"], soxr.resample(speech, 16000, 8000), 8000, subtype="PCM_16")
+    sf.write(files["mp3"], speech, 16000, format="MP3")
+    sf.write(files["silent"], np.zeros(2 * 16000, np.float32), 16000, subtype="PCM_16")
+    files["m4a"].write_bytes(b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00M4A isomiso2" + bytes(200))
+    files["text"].write_text("these are notes, not audio\n")
+    return files
+
+
+def run_cli(argv: Sequence[str], capsys) -> tuple[int, str, list[str]]:
+    """(exit status, stdout, non-empty stderr lines) of ``zoo.cli.main(argv)`` run in this process."""
+    from zoo.cli import main
+
+    capsys.readouterr()
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse errors
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, [line for line in err.splitlines() if line.strip()]
+
+
+def check_cli_refusal(argv: Sequence[str], capsys, pattern: str, untouched: Sequence[Path] = ()) -> str:
+    """Status 2, one stderr line matching ``pattern`` (a regex), nothing of ``untouched`` created; the line."""
+    import re
+
+    status, _, err = run_cli(argv, capsys)
+    assert status == 2, (status, err)
+    assert len(err) == 1, err
+    assert re.search(pattern, err[0]), err[0]
+    for path in untouched:
+        assert not Path(path).exists(), f"{path} was written"
+    return err[0]
+
+
+def check_fails_before_tensorflow(argv: Sequence[str]) -> str:
+    """Run ``zoo argv`` in a fresh interpreter: status 2 and TensorFlow never imported; the stderr line."""
+    code = ("import sys\nfrom zoo.cli import main\ntry:\n    rc = main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    rc = e.code\nassert 'tensorflow' not in sys.modules, 'tensorflow imported'\nsys.exit(rc)\n")
+    done = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    return done.stderr.strip()
+
+
+def read_only_folder_run(folder: Path, argv: Sequence[str]) -> subprocess.CompletedProcess:
+    """``python -m zoo.cli argv`` with ``folder`` read-only; see the module docstring."""
+    import os
+    import shlex
+    import shutil
+
+    command = [sys.executable, "-m", "zoo.cli", *map(str, argv)]
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=300)
+        finally:
+            os.chmod(folder, 0o755)
+    if shutil.which("unshare") is None:
+        import pytest
+
+        pytest.skip("running as root without unshare(1): no way to make a folder read-only for root")
+    f = shlex.quote(str(folder))
+    script = f"mount --bind {f} {f} && mount -o remount,ro,bind {f} && exec {shlex.join(command)}"
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=300)
+    if "mount:" in done.stderr and done.returncode != 2:
+        import pytest
+
+        pytest.skip(f"cannot bind-mount read-only here: {done.stderr.strip()[:200]}")
+    return done
+
+
+# -- documentation ------------------------------------------------------------------------------------------------
+def doc_blocks(path: Path) -> list[tuple[str, str]]:
+    """(language, text) of every fenced ``sh``/``python`` block of a Markdown file, in order."""
+    import re
+
+    text = Path(path).read_text(encoding="utf-8")
+    return re.findall(r"^```(sh|python)\n(.*?)^```", text, re.S | re.M)
+
+
+def shell_commands(block: str) -> list[str]:
+    """The logical lines of a shell block: continuations joined, comments and blank lines dropped."""
+    import re
+
+    joined = re.sub(r"\s*\\\n\s*", " ", block)
+    lines = (re.sub(r"\s+#.*$", "", line).strip() for line in joined.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def run_doc_blocks(path: Path, cwd: Path, not_run: Mapping[str, str], dry_run: Sequence[str] = ()):
+    """Run every block of ``path`` in ``cwd`` (module docstring); AssertionError naming the first that fails."""
+    import os
+    import shlex
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    ran, skipped = [], []
+    for lang, body in doc_blocks(path):
+        for unit in shell_commands(body) if lang == "sh" else [body]:
+            reason = next((why for key, why in not_run.items() if key in unit), None)
+            if reason:
+                skipped.append((unit[:60], reason))
+                continue
+            if lang == "python":
+                argv = [sys.executable, "-c", unit]
+            else:
+                words = shlex.split(unit)
+                assert words[0] == "zoo", f"{path}: a shell command the test cannot run: {unit}"
+                argv = [sys.executable, "-m", "zoo.cli", *words[1:], *(["--dry-run"] if unit.startswith(tuple(
+                    dry_run)) else [])]
+            done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, f"{path}: `{unit[:200]}` exited {done.returncode}:\n{done.stderr[-3000:]}"
+            ran.append(unit)
+    return ran, skipped

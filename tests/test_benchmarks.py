@@ -142,3 +142,23 @@ def test_documented_benchmark_blocks_are_what_the_results_file_renders():
         if hasattr(module, "headline"):
             bullets += [f"- {line}" for line in module.headline(data)]
     assert read_block(bench_run.README, "bench:headline") == "\n".join(bullets).strip()
+
+
+def test_whole_process_benchmark_input_and_command(tmp_path):
+    """(g)'s WAV is 60 s of the shipped parity sentence at 16 kHz PCM_16, the same bytes every time; its command is
+    the user's `zoo audio2face predict` with the engine under test."""
+    import soundfile as sf
+
+    from zoo.audio2face import features as F
+    from zoo.core import parity_speech
+
+    first = bench_audio2face.process_wav(tmp_path / "a.wav")
+    assert bench_audio2face.process_wav(tmp_path / "b.wav").read_bytes() == first.read_bytes()
+    audio, rate = sf.read(first, dtype="float32")
+    assert rate == 16000 and audio.shape == (bench_audio2face.SECONDS * 16000,)
+    sentence = F.prepare_audio(*parity_speech())
+    np.testing.assert_allclose(audio[:len(sentence)], sentence, atol=1 / 32768)
+    np.testing.assert_array_equal(audio[len(sentence):2 * len(sentence)], audio[:len(sentence)])
+    command = bench_audio2face.predict_command("synthetic", first, tmp_path / "o.csv", "litert")
+    assert command[1:5] == ["-m", "zoo.cli", "audio2face", "predict"] and command[-2:] == ["--engine", "litert"]
+    assert command[command.index("--model") + 1].endswith("pretrained/audio2face/synthetic")

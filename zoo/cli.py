@@ -8,6 +8,7 @@ once that model implements them: no command here pretends to do what does not ex
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,10 +23,16 @@ def _describe(info: registry.ModelInfo) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zoo", description="speech-anim-zoo: speech-driven animation models in TF2/Keras.")
+    from zoo.core import validate as check
+    from zoo.core.cli import Parser
+
+    parser = Parser(
+        prog="zoo", description="speech-anim-zoo: speech-driven animation models in TF2/Keras. Arguments are "
+                                "checked before any work; an error is one line (exit status 2), Ctrl-C exits 130.")
     parser.add_argument("--version", action="version", version=f"speech-anim-zoo {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true",
+                        help="print full tracebacks (otherwise an unexpected error is one line and a log file)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.add_parser("models", help="list the five models and their status",
                    description="List the five models and their status in this checkout.")
     corpus = sub.add_parser(
@@ -37,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--preset", default="small", choices=["small", "medium"],
                         help="small: ~10 min of sentences + 120 RAVDESS trials; medium: ~40 min + 240")
     corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    corpus.add_argument("--workers", type=int, default=None,
+    corpus.add_argument("--workers", type=check.positive_int, default=None,
                         help="processes for rendering (default: CPU count, at most 4)")
+    corpus.add_argument("--dry-run", action="store_true", help="check the arguments, then stop")
     bench = sub.add_parser(
         "bench", help="run the benchmarks (a source checkout's benchmarks/) -> benchmarks/results.{md,json}",
         description="Run the side-by-side benchmarks in the source checkout's benchmarks/ folder (ours vs a "
@@ -66,16 +74,16 @@ def _corpus(args) -> int:
     import logging
     import time
 
-    from zoo.datasets import DataError
+    from zoo.core.validate import output_folder
     from zoo.datasets.synthetic import corpus
 
+    output_folder(args.out, "--out")
+    if args.dry_run:
+        print("zoo corpus: arguments checked; nothing done (--dry-run)")
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
-    try:
-        manifest = corpus.generate(args.out, args.preset, args.seed, workers=args.workers)
-    except (DataError, ValueError) as exc:
-        print(f"zoo corpus: error: {exc}", file=sys.stderr)
-        return 2
+    manifest = corpus.generate(args.out, args.preset, args.seed, workers=args.workers)
     print(f"{args.out}: {len(manifest['utterances'])} utterances, {manifest['speech_seconds'] / 60:.1f} min of "
           f"speech, {len(manifest['files'])} files ({time.perf_counter() - started:.1f} s)")
     return 0
@@ -99,15 +107,24 @@ def _bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from zoo.core.cli import checked_run, glue_negative_values, guarded
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(glue_negative_values(sys.argv[1:] if argv is None else argv))
+    if unknown:  # named after the command that was meant, not the top-level parser
+        prog = " ".join(["zoo", *(w for w in (args.command, getattr(args, "action", None)) if w)])
+        sys.stderr.write(f"{prog}: error: unrecognized arguments: {' '.join(unknown)} (see {prog} --help)\n")
+        return 2
+    debug = bool(getattr(args, "debug", False))
+    if not debug:  # TensorFlow's C++ start-up chatter would bury the one-line messages
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.command is None:
         parser.print_help()
         return 0
     if args.command == "corpus":
-        return _corpus(args)
+        return guarded("zoo corpus", lambda: _corpus(args), debug)
     if args.command == "bench":
-        return _bench(args)
+        return guarded("zoo bench", lambda: _bench(args), debug)
     if args.command == "models":
         width = max(len(m.name) for m in registry.MODELS)
         for m in registry.MODELS:
@@ -115,17 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     info = registry.get(args.command)
     if info.status == "available" and getattr(args, "action", None):
-        from zoo.datasets import DataError
-        from zoo.export import ExportParityError
-
-        try:
-            return _model_cli(info.name).run(args)
-        except (DataError, ValueError, FileNotFoundError, FileExistsError, ExportParityError) as exc:
-            print(f"zoo {info.name} {args.action}: error: {exc}", file=sys.stderr)
-            return 2
+        prog = f"zoo {info.name} {args.action}"
+        return guarded(prog, lambda: checked_run(prog, _model_cli(info.name), args), debug)
     print(_describe(info))
     if info.status == "available":
-        print(f"actions: zoo {info.name} {{train,predict,evaluate,export}} --help")
+        print(f"actions: zoo {info.name} {{train,predict,evaluate,export,info}} --help")
     return 0 if info.status == "available" else 2
 
 

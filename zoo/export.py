@@ -17,7 +17,29 @@ and the TFLite signature (ai-edge-litert interpreter) against the eager Keras fu
 Any difference above ``tolerance`` (``int8_tolerance`` for the int8 TFLite, whose weights are
 rounded to 8 bits) raises ``ExportParityError``. Everything is built in a
 staging folder inside ``dest`` and renamed into place only after all checks pass, so a
-failure never leaves half an artifact.
+failure never leaves half an artifact; a failed or interrupted export also removes the folders it created
+(``dest`` and its missing parents, ``dest/<name>``) while they are empty, never a folder that was there before.
+
+Input checks. Every signature checks its inputs inside the graph (what TF-Serving and
+``tf.saved_model.load(path).signatures[key](...)`` run), before the model sees them, so a wrong input is an
+``InvalidArgumentError`` that names the signature, the input and the expected shape, never a silent result
+or an abort inside a kernel (an unbatched input used to abort the process inside oneDNN):
+
+* rank and every static dimension of each input against its ``input_signature`` spec (a ``tf.debugging.Assert``
+  with that message, then ``tf.ensure_shape`` as a backstop; for a spec without ``None`` TensorFlow folds the
+  assert away and the backstop's own message "Shape of tensor <input> [...] is not compatible with expected
+  shape [...]" is the error);
+* the batch: all inputs whose spec starts with a ``None`` dimension have the same size there;
+* ``Endpoint.checks``: (description, predicate) pairs for what the specs cannot say (e.g. "audio holds at least
+  one frame"); ``predicate`` takes the shape-checked inputs as keyword tensors and returns a scalar bool tensor.
+
+The dtype needs no op: the signature's placeholders are typed and TensorFlow refuses another dtype before the
+graph runs (``InvalidArgumentError`` naming the input's position, "input #i"). ``ExportedModel.__call__``
+also checks in Python, by name, and refuses another kind of dtype (an int16 PCM array where float32 is expected).
+The TFLite converter drops Assert and EnsureShape ops (TFLite has no such builtins), so the TFLite files carry
+no input checks and convert as before: the interpreter itself refuses another dtype, and another rank where a
+kernel needs it (RuntimeError), but runs a wrong static dimension or batch; check inputs before running them
+(``zoo.core.runners.TFLiteRunner`` compares the file's shapes with the model's).
 
 Keras 3 GRU/LSTM layers convert to TFLite only with ``unroll=True`` or with a static batch
 of 1 (specs/environment.md §1); for the latter pass ``tflite_model=`` a batch-1 copy of the
@@ -32,10 +54,11 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,12 +91,17 @@ class Endpoint:
         expected: output name → the outputs for ``parity_inputs`` computed without ``fn`` (e.g. by a
             NumPy pipeline); the parity check compares the exported signature with them. Without it
             the reference is ``fn`` run eagerly (which checks the export, not ``fn`` itself).
+        checks: extra input checks run inside the exported graph after the generic ones (module docstring):
+            (description, predicate) pairs; ``predicate`` takes the inputs as keyword tensors and returns a
+            scalar bool tensor; when it is False the call fails with "signature <key>: <description>" and the
+            shapes of the inputs.
     """
 
     fn: Callable[..., Mapping]
     input_signature: Mapping
     parity_inputs: Mapping[str, np.ndarray]
     expected: Mapping[str, np.ndarray] | None = None
+    checks: Sequence[tuple[str, Callable[..., Any]]] = ()
 
 
 @dataclass
@@ -121,11 +149,62 @@ def keras_endpoint(model, parity_inputs, output_key: str = "outputs") -> Endpoin
     return Endpoint(serve, specs, parity_inputs)
 
 
-def _positional(fn, keys):
-    """``fn`` taking keyword tensors, as a function of positional ones in ``keys`` order."""
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _shape_matches(x, shape):
+    """A scalar bool tensor: ``x``'s runtime shape has ``shape``'s rank and static dimensions. Never fails itself
+    on another rank: the runtime shape is padded with -1 to rank + 1 entries, so entry ``rank`` is -1 exactly when
+    ``x`` has at most that rank, and entry ``rank - 1`` is ≥ 0 exactly when it has at least that rank."""
+    import tensorflow as tf
+
+    rank = len(shape)
+    # not tf.shape: it returns a fully known static shape as a constant (the EnsureShape after the check covers that)
+    runtime = tf.raw_ops.Shape(input=x, out_type=tf.int64)
+    got = tf.concat([runtime, tf.fill([rank + 1], tf.constant(-1, tf.int64))], 0)[:rank + 1]
+    ok = [tf.equal(got[rank], -1)] + ([tf.greater_equal(got[rank - 1], 0)] if rank else [])
+    ok += [tf.equal(got[i], d) for i, d in enumerate(shape) if d is not None]
+    return tf.reduce_all(tf.stack(ok))
+
+
+def _with_input_checks(signature: str, ep: Endpoint):
+    """``ep.fn`` as a function of positional tensors in ``input_signature`` order that first checks them inside
+    the graph (module docstring, "Input checks"); the model only runs on inputs that passed."""
+    import tensorflow as tf
+
+    keys = list(ep.input_signature)
+    shapes = {k: tf.TensorShape(ep.input_signature[k].shape) for k in keys}
+    batched = [k for k in keys if shapes[k].rank and shapes[k][0] is None]
+
+    def after(asserts, tensors):
+        with tf.control_dependencies(asserts):
+            return {k: tf.identity(v) for k, v in tensors.items()}
+
+    def shapes_of(tensors):
+        return [item for k in keys for item in (f"{k}:", tf.raw_ops.Shape(input=tensors[k]))]
 
     def call(*args):
-        return fn(**dict(zip(keys, args)))
+        inputs = dict(zip(keys, args))
+        # no quotes in the messages: the Assert op prints its strings C-escaped (' as \\')
+        asserts = [
+            tf.debugging.Assert(_shape_matches(x, shapes[k].as_list()), [
+                f"signature {signature}: input {k} must have shape {_shape_text(shapes[k].as_list())}, got",
+                tf.raw_ops.Shape(input=x)], summarize=16, name=f"check_{k}_shape")
+            for k, x in inputs.items() if shapes[k].rank is not None]
+        inputs = {k: tf.ensure_shape(x, shapes[k]) for k, x in after(asserts, inputs).items()}
+        asserts = []
+        if len(batched) > 1:
+            sizes = tf.stack([tf.shape(inputs[k], out_type=tf.int64)[0] for k in batched])
+            asserts.append(tf.debugging.Assert(
+                tf.reduce_all(tf.equal(sizes, sizes[0])),
+                [f"signature {signature}: inputs {', '.join(batched)} must have the same batch size "
+                 "(dimension 0), got", sizes], summarize=16, name="check_batch"))
+        for description, predicate in ep.checks:
+            asserts.append(tf.debugging.Assert(
+                tf.reshape(predicate(**inputs), []),
+                [f"signature {signature}: {description}; got shapes", *shapes_of(inputs)], summarize=16))
+        return ep.fn(**after(asserts, inputs))
 
     return call
 
@@ -263,19 +342,22 @@ def export(
     targets = [final_report] + ([final_tflite] if tflite else []) + ([final_int8] if tflite_int8 else []) + [final_sm]
     existing = [p for p in targets if p.exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} exists; pass overwrite=True to replace it")
+        raise FileExistsError(f"{existing[0]} exists; replace it with overwrite (overwrite=True, --overwrite on "
+                              "the command line)")
 
-    dest.mkdir(parents=True, exist_ok=True)
+    created = _missing_folders(final_sm.parent)  # removed again (when empty) unless the export succeeds
     staging = dest / f".staging-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    done = False
     try:
+        dest.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
         sm_dir = staging / "saved_model"
         archive = keras.export.ExportArchive()
         archive.track(model)
         for key, ep in endpoints.items():
             keys = list(ep.input_signature)
             specs = [tf.TensorSpec(ep.input_signature[k].shape, ep.input_signature[k].dtype, name=k) for k in keys]
-            archive.add_endpoint(key, _positional(ep.fn, keys), input_signature=specs)
+            archive.add_endpoint(key, _with_input_checks(key, ep), input_signature=specs)
         archive.write_out(str(sm_dir), verbose=False)
 
         # reference outputs: the endpoint's independent ``expected``, else the same function run eagerly
@@ -326,7 +408,8 @@ def export(
             raise ExportParityError(
                 f"{name} v{version}: {worst.backend} signature {worst.signature!r} differs from Keras by "
                 f"max {worst.max_abs_diff:.3g} (mean {worst.mean_abs_diff:.3g}) > tolerance {worst.tolerance:g}; "
-                "nothing was written")
+                "nothing was written" + (" (raise the bound with int8_tolerance= / --int8-tolerance)"
+                                         if worst.backend == "tflite_int8" else ""))
 
         full_meta = {
             **json.loads(meta_text),
@@ -352,6 +435,7 @@ def export(
             *([(staging / "model.int8.tflite", final_int8)] if tflite_int8 else []),
             (sm_dir, final_sm),
         ])
+        done = True
         for c in checks:
             log.info("%s v%d %s %s: max |Δ| %.3g, mean %.3g", name, version, c.backend, c.signature,
                      c.max_abs_diff, c.mean_abs_diff)
@@ -359,6 +443,29 @@ def export(
                             final_int8 if tflite_int8 else None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, deepest first (the folders an export would create)."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty: a failed export leaves no folder it created."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:  # not empty (or not ours to remove): its parents are not empty either
+            break
 
 
 def _convert_tflite(sm_dir: Path, signature: str, tflite_model, quantised: bool) -> bytes:
@@ -401,6 +508,13 @@ def _move_into_place(staging: Path, moves: list[tuple[Path, Path]]) -> None:
         raise
 
 
+def _dtype_kind(dtype) -> str:
+    """NumPy's kind letter ("f" float, "b" bool, ...), "i" for any integer: casts within a kind keep the values'
+    meaning."""
+    kind = np.dtype(dtype).kind
+    return "i" if kind == "u" else kind
+
+
 class ExportedModel:
     """A SavedModel written by ``export``, with its output names and metadata.
 
@@ -435,7 +549,9 @@ class ExportedModel:
 
     def __call__(self, signature: str = "serving_default", **inputs) -> dict[str, np.ndarray]:
         """Run ``signature`` on NumPy inputs; a missing, unknown or misshapen input is a ValueError
-        that names the signature, the input, the expected and the given shape."""
+        that names the signature, the input, the expected and the given shape. An input is cast to the
+        signature's dtype only within its kind (float64 → float32); another kind (e.g. int16 PCM samples
+        where float32 audio in [-1, 1] is expected) is a TypeError that names the input."""
         import tensorflow as tf
 
         if signature not in self.signatures:
@@ -452,6 +568,10 @@ class ExportedModel:
             if not spec.shape.is_compatible_with(value.shape):
                 raise ValueError(f"{self.path} signature {signature!r}: input {name!r} must have shape {want}, "
                                  f"got {value.shape}")
+            want_kind = _dtype_kind(spec.dtype.as_numpy_dtype)
+            if want_kind in "fib" and _dtype_kind(value.dtype) != want_kind:
+                raise TypeError(f"{self.path} signature {signature!r}: input {name!r} must be {spec.dtype.name}, "
+                                f"got {value.dtype}; convert it first")
             tensors[name] = tf.constant(value, dtype=spec.dtype)
         outputs = self.signatures[signature](**tensors)
         return {k: v.numpy() for k, v in outputs.items()}

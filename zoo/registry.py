@@ -30,8 +30,8 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
         "audio2face", "Audio2Face (FACEGOOD)",
         "Karras et al. 2017, Audio-Driven Facial Animation by Joint End-to-End Learning of Pose and Emotion",
-        "LPC over 520 ms windows -> formant and articulation convolutions with an emotion "
-        "vector -> blendshape weights.",
+        "LPC (FACEGOOD) or autocorrelation (paper) over 520 ms windows -> formant and articulation "
+        "convolutions with an emotion vector -> blendshape weights.",
         "available", "audio2face.md",
     ),
     ModelInfo(

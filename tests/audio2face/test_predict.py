@@ -213,7 +213,7 @@ def tiny_tflite(predictor, speech, tmp_path_factory):
 @pytest.fixture(scope="module")
 def real_preset_tflite(speech, tmp_path_factory):
     """(Keras predictor, ExportResult with float and int8 TFLite) of the committed facegood_real preset."""
-    keras_predictor = Predictor.load(REAL_PRESET)
+    keras_predictor = Predictor.load(REAL_PRESET, engine="keras")
     result = _export_serving(keras_predictor, speech[1], tmp_path_factory.mktemp("a2f_real_tflite"), "real",
                              tflite_int8=True)
     return keras_predictor, result
@@ -283,3 +283,175 @@ def test_cli_predict_through_tflite(tiny_model, tiny_tflite, speech, tmp_path):
     np.testing.assert_allclose(Animation.read(out).values, ref, atol=1e-4)
     assert main(["audio2face", "predict", "--model", str(tiny_model[0]), "--audio", str(speech[0]),
                  "--out", str(out), "--tflite", str(tmp_path / "none.tflite")]) == 2
+
+
+# -- model folders: verification before TensorFlow, the engines -----------------------------------------------
+SYNTHETIC_PRESET = zoo.PRETRAINED / "audio2face" / "synthetic"
+
+
+def _reseal(folder):
+    """Record the files' new sha256 in metadata.json (dropping deleted ones), as a hand edit that also fixed the
+    digests would: what is left to catch is what the files say."""
+    from zoo.core.modeldir import sha256_file
+
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["sha256"] = {name: sha256_file(folder / name) for name in meta["sha256"] if (folder / name).is_file()}
+    (folder / "metadata.json").write_text(json.dumps(meta))
+
+
+def _edit_config(folder, **changes):
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, **changes}))
+    _reseal(folder)
+
+
+def _replace_database(folder, array):
+    path = folder / "emotion_database.npy"
+    path.unlink()
+    if array is not None:
+        np.save(path, array)
+    _reseal(folder)
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda d: _edit_config(d, hidden_units="32"), "config.json: field 'hidden_units' must be int, found '32'"),
+    (lambda d: _edit_config(d, dropout=True), "config.json: field 'dropout' must be float, found True"),
+    (lambda d: _edit_config(d, output_names="jawOpen"), "config.json: field 'output_names' must be tuple"),
+    (lambda d: _edit_config(d, formant_filters=[16, 16]), "config.json: formant_filters and articulation_filters"),
+    (lambda d: _edit_config(d, emotion="joy"), "config.json: emotion must be one of"),
+    (lambda d: _edit_config(d, hidden_unit=32), "config.json: unknown field 'hidden_unit'"),
+    (lambda d: _edit_config(d, output_names=["jawOpen"]), r"metadata.json: output_names \(\d+\) differ from "
+                                                          r"config.json's \(1\)"),
+    (lambda d: _edit_config(d, preset="paper"), "metadata.json: preset 'tiny' .* but config.json has 'paper'"),
+    (lambda d: _replace_database(d, None), "emotion_database.npy is missing: preset 'tiny' takes an emotion vector "
+                                           r"from its learned database \(emotion 'database', E = 4\)"),
+    (lambda d: _replace_database(d, np.zeros((5, 3), np.float32)),
+     r"emotion_database.npy has shape \(5, 3\), preset 'tiny' .* needs \(N, 4\)"),
+    (lambda d: _replace_database(d, np.zeros((0, 4), np.float32)), "emotion_database.npy has no rows"),
+])
+def test_verify_names_the_file_and_the_field(tiny_model, tmp_path, damage, match):
+    import shutil
+
+    from zoo.audio2face.predict import verify
+    from zoo.core.modeldir import ModelDirError
+
+    folder = shutil.copytree(tiny_model[0], tmp_path / "model")
+    found, config = verify(folder)
+    assert found.path == folder and config.preset == "tiny"
+    damage(folder)
+    with pytest.raises(ModelDirError, match=match):
+        verify(folder)
+    with pytest.raises(ModelDirError, match=match):
+        Predictor.load(folder)
+
+
+def test_engine_choice(tiny_model):
+    from zoo.core.modeldir import ModelDirError
+
+    plain = Predictor.load(tiny_model[0])  # a folder without model.tflite: auto is Keras
+    assert plain.engine == "keras" and plain.tflite is None
+    with pytest.raises(ModelDirError, match="model/model.tflite is missing: engine 'litert' runs the model folder's"):
+        Predictor.load(tiny_model[0], engine="litert")
+    with pytest.raises(ValueError, match="engine must be one of auto, keras, litert; got 'tflite'"):
+        Predictor.load(tiny_model[0], engine="tflite")
+    with pytest.raises(ValueError, match="choose one"):
+        Predictor.load(tiny_model[0], tflite="any.tflite", engine="keras")
+    for preset in (SYNTHETIC_PRESET, REAL_PRESET):  # published presets hold model.tflite: auto is LiteRT
+        report = json.loads((preset / "metadata.json").read_text())["tflite"]
+        assert report["file"] == "model.tflite" and report["max_abs_diff"] <= report["tolerance"]
+        auto = Predictor.load(preset)
+        assert auto.engine == "litert" and auto.tflite == preset / "model.tflite"
+        assert Predictor.load(preset, engine="keras").engine == "keras"
+
+
+@pytest.mark.parametrize("preset, emotion", [(SYNTHETIC_PRESET, 3), (REAL_PRESET, None)], ids=["synthetic", "real"])
+def test_litert_engine_never_imports_tensorflow_and_matches_keras(preset, emotion, speech, tmp_path):
+    """A published preset predicts through its own model.tflite in a process that never imports TensorFlow or
+    Keras (importing the module, loading, verifying, predicting, writing), within the parity bound recorded by
+    ``publish``, on another utterance than the parity sentence."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "lite.npy"
+    code = ("import sys; from zoo.audio2face.predict import Predictor; "
+            "imported = 'tensorflow' in sys.modules or 'keras' in sys.modules; "
+            f"p = Predictor.load({str(preset)!r}, engine='litert'); "
+            f"p.predict({str(speech[0])!r}, emotion={emotion!r}).write({str(out)!r}); "
+            "print(p.engine, imported, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["litert", "False", "False", "False"]
+    keras_predictor = Predictor.load(preset, engine="keras")
+    reference = keras_predictor.predict(speech[0], emotion=emotion).values
+    got = Animation.read(out, fps=30).values
+    bound = keras_predictor.metadata["tflite"]["tolerance"]
+    assert got.shape == reference.shape and np.abs(got - reference).max() <= bound
+
+
+def test_weights_or_tflite_of_the_other_preset_are_refused(tmp_path):
+    """Weights of the other committed preset, resealed so every sha256 matches: ``verify`` (no TensorFlow) refuses
+    them with one error naming model.weights.h5, whatever the engine; the other preset's model.tflite is refused
+    by the LiteRT engine."""
+    import shutil
+
+    from zoo.audio2face.predict import verify
+    from zoo.core.modeldir import ModelDirError
+
+    folder = shutil.copytree(SYNTHETIC_PRESET, tmp_path / "synthetic")
+    shutil.copyfile(REAL_PRESET / "model.weights.h5", folder / "model.weights.h5")
+    _reseal(folder)
+    fit = r"synthetic/model.weights.h5: the weights do not fit config.json \(preset 'paper', 41 outputs\)"
+    for load in (verify, lambda f: Predictor.load(f, engine="keras"), lambda f: Predictor.load(f, engine="litert")):
+        with pytest.raises(ModelDirError, match=fit):
+            load(folder)
+    shutil.copyfile(SYNTHETIC_PRESET / "model.weights.h5", folder / "model.weights.h5")
+    shutil.copyfile(REAL_PRESET / "model.tflite", folder / "model.tflite")
+    _reseal(folder)
+    with pytest.raises(ModelDirError, match="synthetic/model.tflite: 'serving_default' takes inputs"):
+        Predictor.load(folder)
+
+
+def test_keras_refusing_the_weights_is_the_same_error(tiny_model, tmp_path, monkeypatch):
+    """Past the TF-free check (switched off here), Keras' own refusal while the model is built is the same kind of
+    error (``zoo.core.modeldir.load_weights``): weights of 8 hidden units for a config of 32."""
+    import shutil
+
+    from zoo.audio2face import Config
+    from zoo.audio2face import predict as predict_module
+    from zoo.audio2face.model import Audio2Face
+    from zoo.core.modeldir import ModelDirError
+
+    folder = shutil.copytree(tiny_model[0], tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    Audio2Face(Config.from_dict({**config, "hidden_units": 8})).save_weights(str(folder / "model.weights.h5"))
+    _reseal(folder)
+    monkeypatch.setattr(predict_module.modeldir, "check_weight_shapes", lambda *a, **k: None)
+    with pytest.raises(ModelDirError, match="model/model.weights.h5: the weights do not fit config.json"):
+        Predictor.load(folder, engine="keras")
+
+
+@pytest.mark.parametrize("name", ["paper", "facegood_tf2", "facegood_tfv1", "tiny"])
+def test_expected_weight_shapes_are_those_of_the_built_model(name):
+    from zoo.audio2face import PRESETS, preset
+    from zoo.audio2face.model import Audio2Face
+    from zoo.audio2face.predict import expected_weight_shapes
+
+    for changes in ({}, {"input_norm": False, "hidden_units": 7, "emotion_dim": 16 if name != "tiny" else 3}):
+        config = preset(name, output_names=PRESETS[name].output_names or ("jawOpen", "mouthClose"), **changes)
+        assert expected_weight_shapes(config) == sorted(tuple(w.shape) for w in Audio2Face(config).weights)
+
+
+def test_a_predictor_of_a_keras_model_builds_nothing_more():
+    """``Predictor(model, config)`` (as training's validation makes it) runs that model; one without a model, a
+    folder or a TFLite file is refused."""
+    from zoo.audio2face import preset
+    from zoo.audio2face.model import Audio2Face
+
+    config = preset("tiny", output_names=("jawOpen", "mouthClose"))
+    model = Audio2Face(config)
+    predictor = Predictor(model, config)
+    assert predictor.model is model and predictor.engine == "keras"
+    features = np.zeros((3, *feats.FEATURE_SHAPE), np.float32)
+    assert predictor.run(features, np.zeros((3, 4), np.float32)).shape == (3, 2)
+    with pytest.raises(ValueError, match="needs a Keras model, a model directory or a TFLite file"):
+        Predictor(None, config)

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -137,15 +141,84 @@ def test_streaming_style_extra_signature(tmp_path, conv_model, real_inputs):
                   for r in records) == ["clipped", "serving_default"]
 
 
+def test_signatures_check_their_inputs_in_the_graph(tmp_path, conv_model, real_inputs):
+    """What TF-Serving runs (the reloaded signatures) refuses a wrong rank, static dimension, dtype, batch or an
+    ``Endpoint.checks`` predicate with an error naming the signature and the input; the TFLite file (which has
+    no checks) still converts within tolerance; ``ExportedModel`` refuses an integer array for a float input."""
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])  # (4, 24, 8)
+    offset = np.linspace(0, 1, 12, dtype=np.float32).reshape(4, 3)
+    lpc = tf.TensorSpec([None, 24, 8], tf.float32)
+    endpoints = {
+        "serving_default": Endpoint(lambda lpc: {"outputs": conv_model(lpc, training=False)}, {"lpc": lpc}, {"lpc": x}),
+        "clipped": Endpoint(lambda lpc, gain: {"outputs": conv_model(lpc, training=False) * gain},
+                            {"lpc": lpc, "gain": tf.TensorSpec([], tf.float32)}, {"lpc": x, "gain": np.float32(2)},
+                            checks=[("gain must be positive", lambda lpc, gain: gain > 0)]),
+        # without the batch check an offset of batch 1 would broadcast over any lpc batch, silently
+        "paired": Endpoint(lambda lpc, offset: {"outputs": conv_model(lpc, training=False) + offset},
+                           {"lpc": lpc, "offset": tf.TensorSpec([None, 3], tf.float32)}, {"lpc": x, "offset": offset}),
+    }
+    result = export(conv_model, tmp_path, name="checked", output_names=NAMES, metadata={}, endpoints=endpoints)
+    assert [c.backend for c in result.checks if c.max_abs_diff <= 1e-5].count("tflite") == 1
+    loaded = tf.saved_model.load(str(result.saved_model))
+    ref = conv_model(x).numpy()
+    np.testing.assert_allclose(loaded.signatures["paired"](lpc=x, offset=offset)["outputs"], ref + offset, atol=1e-5)
+
+    def error(signature, **inputs):
+        with pytest.raises(tf.errors.InvalidArgumentError) as failed:
+            loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        return failed.value.message
+
+    for bad in (x[0], x[None], x[..., :7]):  # unbatched, an extra axis, a wrong static dimension
+        message = error("serving_default", lpc=bad)
+        got = " ".join(map(str, bad.shape))
+        assert f"signature serving_default: input lpc must have shape (None, 24, 8), got] [{got}]" in message
+    assert "signature paired: input offset must have shape (None, 3), got] [4 2]" in error(
+        "paired", lpc=x, offset=offset[:, :2])
+    assert "signature paired: inputs lpc, offset must have the same batch size (dimension 0), got] [4 1]" in error(
+        "paired", lpc=x, offset=offset[:1])
+    assert "signature clipped: gain must be positive; got shapes] [lpc:] [4 24 8] [gain:] []" in error(
+        "clipped", lpc=x, gain=np.float32(-1))
+    assert "Shape of tensor gain [2] is not compatible with expected shape []" in error(
+        "clipped", lpc=x, gain=np.ones(2, np.float32))  # a spec without None: the EnsureShape backstop
+    assert "input #0(zero-based) was expected to be a float tensor but is a double tensor" in error(
+        "serving_default", lpc=x.astype(np.float64))
+
+    served = zoo.load(result.saved_model)
+    with pytest.raises(TypeError, match="signature 'serving_default': input 'lpc' must be float32, got int16"):
+        served(lpc=(x * 1000).astype(np.int16))
+    np.testing.assert_allclose(served(lpc=x.astype(np.float64))["outputs"], ref, atol=1e-5)  # a float kind: cast
+
+
+def test_unbatched_input_is_an_exception_in_a_fresh_process_not_an_abort(tmp_path, real_inputs):
+    """An unbatched input to a Conv2D model's signature used to abort the process inside oneDNN (SIGABRT; the
+    tests' conftest turns oneDNN off, the subprocess runs with TensorFlow's default, on); now it is an
+    InvalidArgumentError naming the input: a Python exception, exit status 1."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((32, 64, 1), name="spectrogram")
+    x = keras.layers.Conv2D(4, 3, strides=2)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(x)))
+    x = np.stack([np.tile(real_inputs[i:i + 32], (1, 8)) for i in range(0, 40, 10)])[..., None]  # (4, 32, 64, 1)
+    result = export(model, tmp_path, name="conv2d", output_names=NAMES, metadata={}, parity_inputs=x, tflite=False)
+    code = ("import sys, tensorflow as tf; loaded = tf.saved_model.load(sys.argv[1]); "
+            "print(loaded.signatures['serving_default'](spectrogram=tf.zeros((32, 64, 1))))")
+    done = subprocess.run([sys.executable, "-c", code, str(result.saved_model)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1"})  # as users run it
+    assert done.returncode == 1, (done.returncode, done.stderr[-3000:])  # was -6 (SIGABRT) without the checks
+    assert "InvalidArgumentError" in done.stderr
+    assert ("signature serving_default: input spectrogram must have shape (None, 32, 64, 1), got] [32 64 1]"
+            in done.stderr)
+
+
 def test_parity_failure_writes_nothing(tmp_path, real_inputs):
     keras.utils.set_random_seed(2)
     model, model_b1 = _gru(), _gru(batch_size=1)
     model_b1.set_weights([w * 1.01 for w in model.get_weights()])  # a conversion that drifted
     x = np.stack([real_inputs[i:i + 10, :5] for i in range(0, 30, 10)])
-    with pytest.raises(ExportParityError, match="tflite .* differs from Keras .* tolerance"):
+    with pytest.raises(ExportParityError, match="tflite .* differs from Keras .* tolerance") as failed:
         export(model, tmp_path / "out", name="bad", output_names=NAMES, metadata={}, parity_inputs=x,
                tflite_model=model_b1)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert "int8" not in str(failed.value)  # the int8 hint is for the int8 check only
+    assert not (tmp_path / "out").exists()  # the folder the export created is gone again
 
 
 def _wide_conv():
@@ -184,17 +257,58 @@ def test_int8_tflite_is_quantised_and_within_its_tolerance(tmp_path, real_inputs
 
 
 def test_int8_parity_failure_names_its_own_tolerance_and_writes_nothing(tmp_path, real_inputs):
+    """The int8 failure says how to accept it, on one line; the export into a new ``dest/sub`` removes both folders
+    it created and keeps the one that was there (``tmp_path``) and a user's empty folder beside them."""
     x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
-    with pytest.raises(ExportParityError, match=r"tflite_int8 signature 'serving_default' .* > tolerance 1e-09;"):
-        export(_wide_conv(), tmp_path / "out", name="q", output_names=NAMES, metadata={}, parity_inputs=x,
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ExportParityError, match=r"tflite_int8 signature 'serving_default' .* > tolerance 1e-09;") as e:
+        export(_wide_conv(), tmp_path / "dest" / "sub", name="q", output_names=NAMES, metadata={}, parity_inputs=x,
                tflite_int8=True, int8_tolerance=1e-9)
-    assert list((tmp_path / "out").iterdir()) == []
+    message = str(e.value)
+    assert message.endswith("(raise the bound with int8_tolerance= / --int8-tolerance)") and "\n" not in message
+    assert not (tmp_path / "dest").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+    with pytest.raises(ExportParityError, match="int8_tolerance"):  # a pre-existing empty dest stays
+        export(_wide_conv(), tmp_path / "mine", name="q", output_names=NAMES, metadata={}, parity_inputs=x,
+               tflite_int8=True, int8_tolerance=1e-9)
+    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["tflite_conversion", "savedmodel_move"])
+def test_interrupted_export_leaves_nothing(tmp_path, conv_model, real_inputs, monkeypatch, where):
+    """A KeyboardInterrupt while converting, or while moving the SavedModel into ``dest/<name>/1`` (after the
+    report and the TFLite file were moved), leaves no file and no folder of the export."""
+    import zoo.export as zoo_export
+
+    x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
+    calls = []
+    if where == "tflite_conversion":
+        def interrupt(*args, **kwargs):
+            calls.append(args)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(zoo_export, "_convert_tflite", interrupt)
+    else:
+        replace = zoo_export.os.replace
+
+        def interrupt(src, dst):
+            if Path(dst) == tmp_path / "a" / "b" / "m" / "1":
+                calls.append(dst)
+                raise KeyboardInterrupt
+            return replace(src, dst)
+
+        monkeypatch.setattr(zoo_export.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        export(conv_model, tmp_path / "a" / "b", name="m", output_names=NAMES, metadata={}, parity_inputs=x)
+    assert len(calls) == 1  # the interrupt did happen where intended
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_artifact_is_kept_unless_overwrite(tmp_path, conv_model, real_inputs):
     x = np.stack([real_inputs[i:i + 24] for i in range(0, 40, 10)])
     export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 1}, parity_inputs=x, tflite=False)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError, match=r"m-v1.parity.json exists; .* \(overwrite=True, --overwrite on the "
+                                              r"command line\)$"):
         export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 2}, parity_inputs=x, tflite=False)
     export(conv_model, tmp_path, name="m", output_names=NAMES, metadata={"run": 2}, parity_inputs=x, tflite=False,
            overwrite=True)

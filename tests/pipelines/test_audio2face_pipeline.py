@@ -33,10 +33,15 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     assert np.abs(read_video_audio(report["preview"]["video"], 16000)).max() > 0.01  # the speech is muxed in
     published = tmp_path / "published"
     meta = json.loads((published / "metadata.json").read_text())
-    assert meta["model"] == "audio2face" and set(meta["sha256"]) >= {"config.json", "model.weights.h5"}
+    assert meta["model"] == "audio2face" and set(meta["sha256"]) >= {"config.json", "model.weights.h5", "model.tflite"}
     assert (published / "README.md").is_file() and meta["metrics"]["clips_sha256"] == pipeline.clips_digest(ids[:2])
+    lite = meta["tflite"]  # the float32 TFLite file, measured against Keras on the shipped parity sentence
+    assert lite["file"] == "model.tflite" and lite["parity_audio"] == "zoo.core.parity_speech()"
+    assert 0 <= lite["max_abs_diff"] <= lite["tolerance"] == 1e-4 and lite["examples"] > 10
+    assert f"max |Δ| {lite['max_abs_diff']:.1e}" in (published / "README.md").read_text()
     pipeline.republish(published, tmp_path / "again" / "published")  # the card names its folder
-    for name in ("metadata.json", "README.md", "run.json"):
+    # the TFLite step converts in a fresh process with pinned settings (``TFLITE_ENV``): even model.tflite is equal
+    for name in ("metadata.json", "README.md", "run.json", "model.tflite"):
         assert (tmp_path / "again" / "published" / name).read_bytes() == (published / name).read_bytes(), name
     # a second run with the same arguments keeps every finished stage
     before = (out / "state.json").read_text()
@@ -62,12 +67,27 @@ def test_synthetic_split_is_by_utterance_and_by_speaker(tmp_path):
 
 @pytest.mark.parametrize("name", ["synthetic", "facegood_real"])
 def test_committed_preset_is_what_publish_writes_for_its_recorded_run(name, tmp_path):
-    """metadata.json, README.md and run.json of a committed preset, byte for byte, from its run.json."""
+    """metadata.json, README.md and run.json of a committed preset, byte for byte, from its run.json and its weights.
+
+    model.tflite is compared by what it computes first: TFLite conversion is not byte-deterministic in general (the
+    converter names a folded constant differently from process to process), so ``publish`` converts in a fresh
+    process with a fixed hash seed and oneDNN setting (``TFLITE_ENV``), which makes the bytes, and so metadata's
+    sha256 of them, reproducible."""
     import zoo
+    from zoo.audio2face import features as feats
+    from zoo.core import parity_speech
+    from zoo.core.runners import TFLiteRunner
     from zoo.pipelines import audio2face as pipeline
 
     folder = zoo.PRETRAINED / "audio2face" / name
     pipeline.republish(folder, tmp_path / name)
+    audio, rate = parity_speech()
+    features = {"features": feats.frame_features(feats.prepare_audio(audio, rate)).astype(np.float32)}
+    runners = [TFLiteRunner(f / "model.tflite") for f in (folder, tmp_path / name)]
+    if "emotion" in runners[0].input_shapes:
+        features["emotion"] = np.zeros((len(features["features"]), runners[0].input_shapes["emotion"][1]), np.float32)
+    committed, again = (r(features)["blendshapes"] for r in runners)
+    assert np.abs(committed - again).max() <= 1e-6, "the committed model.tflite computes other numbers"
     for file in ("metadata.json", "README.md", "run.json"):
         assert (tmp_path / name / file).read_text() == (folder / file).read_text(), f"{folder / file} was edited"
 

@@ -132,6 +132,20 @@ def training_line(meta: dict, run: dict) -> str:
             f"machine's 2 CPU cores. Command: `{run['command']}`.")
 
 
+def tflite_line(meta: dict, folder: Path) -> str:
+    """The preset's TFLite file and its parity against Keras, from ``metadata["tflite"]`` (what ``publish`` measured
+    on the shipped parity sentence); a note where the preset has none."""
+    report = meta.get("tflite")
+    if not report:
+        return "No TFLite file: `--engine litert` needs one (`publish` writes `model.tflite`)."
+    size = (Path(folder) / report["file"]).stat().st_size / 2**20
+    return (f"TFLite: `{report['file']}` (float32, {size:.1f} MB) runs the network in the LiteRT interpreter without "
+            f"importing TensorFlow (`zoo audio2face predict --engine litert`, the default where the file exists); "
+            f"against Keras on the shipped parity sentence ({report['examples']} frames) its outputs differ by max "
+            f"|Δ| {report['max_abs_diff']:.1e}, mean {report['mean_abs_diff']:.1e} (tolerance "
+            f"{report['tolerance']:g}).")
+
+
 def results_real(folder: Path) -> str:
     meta, run = _read(folder)
     m, tr = meta["metrics"], run["train"]
@@ -160,7 +174,8 @@ def results_real(folder: Path) -> str:
               *metric_rows(m),
               f"| r, mouth_stretch_c (FACEGOOD's jawOpen) | {m['per_channel_r']['mouth_stretch_c']:.3f} | 0 | |", "",
               f"Goals of the issue (declared as `REAL_GOALS`): {bar_line(m['bar'])}", "",
-              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + "."]
+              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+              tflite_line(meta, folder)]
     return "\n".join(lines)
 
 
@@ -181,7 +196,8 @@ def results_synthetic(folder: Path) -> str:
                      f"{_ratio(p['articulation_mse'], p['articulation_mse_mean_pose'])} | {p['articulation_r']:.3f} | "
                      f"{p['mouth_r']:.3f} |")
     lines += ["", f"Learning bar (declared as `SYNTHETIC_BAR`, on the pooled test clips): {bar_line(m['bar'])}", "",
-              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + "."]
+              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+              tflite_line(meta, folder)]
     return "\n".join(lines)
 
 

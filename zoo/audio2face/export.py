@@ -11,6 +11,11 @@
   ``blendshapes`` (B, N) of the window that ends with the chunk. Feeding 4160 samples first and then
   the differences of the frame anchors floor(i·16000/30) (533 or 534 samples) yields frame i
   after the i-th call: 260 ms of algorithmic lookahead.
+
+Every signature checks its inputs inside the graph (``zoo.export``, "Input checks"): rank, the static dimensions
+(32 × 64 × 1 features, 8320 state samples, E emotion values), one batch size for all inputs and, for ``audio``,
+at least ``MIN_AUDIO_SAMPLES`` = 534 samples (one frame); a wrong input is an ``InvalidArgumentError`` naming the
+signature and the input.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ from zoo.datasets import expected_frames
 
 from . import features as feats
 from .predict import Predictor, metadata_of
+
+MIN_AUDIO_SAMPLES = -(-feats.SAMPLE_RATE // feats.FPS)  # 534: the shortest audio with one frame at 30 fps
 
 
 def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | None = None, batch: int = 64):
@@ -97,7 +104,10 @@ def endpoints(predictor: Predictor, audio16k: np.ndarray, emotion: np.ndarray | 
             {"features": features, **emo_input(len(features))}),
         "audio": Endpoint(
             from_audio, {"audio": tf.TensorSpec([None, None], tf.float32, name="audio"), **emo_spec([None, dim])},
-            {"audio": raw, **emo_input(2)}, expected={"blendshapes": audio_expected}),
+            {"audio": raw, **emo_input(2)}, expected={"blendshapes": audio_expected},
+            checks=[(f"input audio must hold at least {MIN_AUDIO_SAMPLES} samples (one frame at "
+                     f"{feats.SAMPLE_RATE} Hz, {feats.FPS} fps)",
+                     lambda audio, emotion=None: tf.shape(audio)[1] >= MIN_AUDIO_SAMPLES)]),
         "stream_step": Endpoint(
             stream_step, {"state": tf.TensorSpec([None, feats.WINDOW], tf.float32, name="state"),
                           "chunk": tf.TensorSpec([None, None], tf.float32, name="chunk"), **emo_spec([None, dim])},
@@ -122,7 +132,7 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
     from zoo.core import parity_speech
     from zoo.export import export
 
-    predictor = Predictor.load(model_dir)
+    predictor = Predictor.load(model_dir, engine="keras")  # the network exported is the Keras one
     if audio is None:
         audio, sample_rate = parity_speech()
     audio16k = Predictor.audio16k(audio, sample_rate)

@@ -250,7 +250,8 @@ def output_channels(wanted: Sequence[str], clips, preset: str) -> tuple[str, ...
         missing = [n for n in wanted if n not in names]
         if missing:
             raise ValueError(f"{clips[0].source}: the data has no channels {missing[:5]} (of {len(missing)}) that "
-                             f"preset {preset!r} predicts; pass output_names=() to use the data's varying channels")
+                             f"preset {preset!r} predicts; pass output_names=() (train --channels data) to use the "
+                             "data's varying channels")
         return tuple(wanted)
     chosen = varying_channels(np.concatenate([c.targets for c in clips]), names)
     if not chosen:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,16 +171,36 @@ class TrainingState:
         return {"loss": loss, **{k: tf.reduce_mean(v) for k, v in per_example.items()}}
 
 
+def emotion_ranges(clips: Sequence[tuple[str, int]], labels: Mapping[str, str]) -> dict[str, list[list[int]]]:
+    """{emotion: [[first, end), …]} of the emotion-database rows, one row per training frame with the clips
+    ``[(name, frames), …]`` in training order; every clip needs a label (a ValueError names the first without)."""
+    out: dict[str, list[list[int]]] = {}
+    start = 0
+    for name, frames in clips:
+        if not labels.get(name):
+            raise ValueError(f"no emotion label for training clip {name!r}")
+        spans = out.setdefault(str(labels[name]), [])
+        if spans and spans[-1][1] == start:
+            spans[-1][1] = start + frames
+        else:
+            spans.append([start, start + frames])
+        start += frames
+    return dict(sorted(out.items()))
+
+
 def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str | os.PathLike, *,
           val_clips: Sequence[str] | None = None, test_clips: Sequence[str] = (), val_fraction: float = 0.2,
           names_file: str | os.PathLike | None = None, max_minutes: float | None = None, progress: bool = True,
-          strategy=None, cpu_devices: int | None = None) -> dict:
+          strategy=None, cpu_devices: int | None = None, emotions: Mapping[str, str] | None = None) -> dict:
     """Train ``config`` on a FACEGOOD-layout folder (or Clips) holding out whole clips: ``test_clips`` are
     never read (only their names are recorded), validation is on ``val_clips`` (or ``val_fraction`` of the
     rest, chosen with the seed; ``val_fraction=0``: none, for a final run on train + validation) after every
     epoch, and the epoch of lowest validation MSE is kept (``config.patience`` stops early). Returns the run
     summary (also the model's metadata).
-    ``strategy``/``cpu_devices``/``max_minutes``/``progress``: ``zoo.core.trainer.Trainer``."""
+    ``strategy``/``cpu_devices``/``max_minutes``/``progress``: ``zoo.core.trainer.Trainer``.
+    ``emotions``: {clip: label} (default: the clips' own ``emotion``, where every training clip has one); the
+    paper preset then records which database rows hold which emotion (``emotion_ranges``), so that
+    ``predict(emotion="happy")`` works."""
     from zoo.datasets import FrameTable, pair_dataset
 
     from .features_tf import FEATURES_TF
@@ -219,6 +239,10 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     if steps_per_epoch == 0:
         raise ValueError(f"{len(table.pair_starts)} frame pairs: fewer than one batch of {config.batch_size // 2}")
     mean_pose = np.concatenate([c.targets for c in train_clips]).mean(axis=0)
+    labels = dict(emotions) if emotions is not None else (
+        {c.name: c.emotion for c in train_clips} if all(c.emotion for c in train_clips) else None)
+    rows_of_emotion = (emotion_ranges([(c.name, len(c.targets)) for c in train_clips], labels)
+                       if labels is not None and config.has_emotion_input else None)
     with trainer.scope():
         state = TrainingState.create(config, table.num_frames, steps_per_epoch, train_features,
                                      FEATURES_TF[config.feature] if config.audio_augmentation else None)
@@ -248,6 +272,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         "history": result.history,
         "val": result.history[(result.best_epoch or result.epochs_trained) - 1] if result.history else None,
         "params": int(state.model.count_params()), "state_sha256": result.state_sha256,
+        **({"emotions": rows_of_emotion} if rows_of_emotion is not None else {}),
     }
     if trainer.is_chief:
         arrays = {} if state.database is None else {"emotion_database": state.database.numpy()}

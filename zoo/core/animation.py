@@ -48,11 +48,14 @@ class Animation:
         return Animation(np.clip(self.values, low, high), self.names, self.fps)
 
     def smoothed(self, frames: int) -> Animation:
-        """Centred moving average over ``frames`` (odd, ≥ 1) frames; edges average the frames present."""
-        if frames <= 1:
+        """Centred moving average over ``frames`` (odd, 1 ≤ frames ≤ the clip's frames) frames; edges average the
+        frames present. The frame count never changes."""
+        if frames < 1 or frames % 2 == 0:
+            raise ValueError(f"smoothing width must be an odd number ≥ 1, got {frames}")
+        if frames > len(self.values):
+            raise ValueError(f"smoothing width {frames} exceeds the clip's {len(self.values)} frames")
+        if frames == 1:
             return self
-        if frames % 2 == 0:
-            raise ValueError(f"smoothing width must be odd, got {frames}")
         kernel = np.ones(frames) / frames
         ones = np.convolve(np.ones(len(self.values)), kernel, mode="same")
         out = np.stack([np.convolve(v, kernel, mode="same") / ones for v in self.values.T], axis=1)

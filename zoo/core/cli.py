@@ -1,77 +1,298 @@
-"""The common part of every ``zoo <model> {train,predict,evaluate,export}`` command.
+"""The common part of every ``zoo <model> {train,predict,evaluate,export,info}`` command.
 
-``add_actions(parser, model, ...)`` creates the four sub-commands with the flags every model shares
-and returns them, so a model's ``cli.py`` adds only its own flags; ``setup_logging``,
-``train_options``, ``print_json``, ``write_animation`` and ``print_export`` are the shared halves of
-its ``run``.
+``add_actions(parser, model, ...)`` creates the sub-commands with the flags every model shares and
+returns them, so a model's ``cli.py`` adds only its own flags. A model's ``cli.py`` has
+``validate(args)`` (every argument checked without TensorFlow and before anything is written: the
+``check_*`` helpers here and ``zoo.core.validate``) and ``run(args, checked)``; ``guarded`` runs them
+so that a user sees one line per failure:
+
+* a bad argument or input (``ValueError`` and its kin: ``UsageError``, ``DataError``, ``ModelDirError``;
+  ``FileNotFoundError``, ``FileExistsError``, ``ExportParityError``): ``<prog>: error: <cause>``, status 2;
+* anything else: one line with the log file that holds the traceback (``--debug`` prints it), status 1;
+* Ctrl-C: ``<prog>: interrupted``, status 130 (writers are atomic and staging folders are removed on the
+  way out, so nothing is left half-written).
+
+``setup_logging``, ``train_options``, ``print_json``, ``write_animation`` and ``print_export`` are the
+shared halves of ``run``.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from . import validate as check
+from .animation import OUTPUT_SUFFIXES
 from .trainer import STRATEGIES
 
-ACTIONS = ("train", "predict", "evaluate", "export")
+ACTIONS = ("train", "predict", "evaluate", "export", "info")
+LOG_DIR_ENV = "ZOO_LOG_DIR"
+BAND_WARN_FRACTION = 0.75  # warn when the audio's measured bandwidth is below this fraction of the model's Nyquist
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``<prog>: error: <cause> (see <prog> --help)``, status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_NEGATIVE_LIST = re.compile(r"^-(\d|\.\d)[\d.eE+-]*(,[\d.eE+-]*)+$")
+
+
+def glue_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--opt -0.3,0.2`` → ``--opt=-0.3,0.2``: argparse would take a comma list that starts with a minus sign
+    for an option (a lone ``-0.3`` it already reads as a number). No flag of the zoo starts with a digit, so the
+    rewrite is unambiguous."""
+    out: list[str] = []
+    for token in argv:
+        if out and _NEGATIVE_LIST.match(token) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def log_dir() -> Path:
+    """Where error logs go: ``$ZOO_LOG_DIR``, else ``$XDG_CACHE_HOME/speech-anim-zoo/logs`` (``~/.cache``)."""
+    if os.environ.get(LOG_DIR_ENV):
+        return Path(os.environ[LOG_DIR_ENV])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "speech-anim-zoo" / "logs"
+
+
+def _write_log(prog: str, text: str) -> Path | None:
+    import tempfile
+
+    name = f"zoo-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(f"{prog}\n{' '.join(sys.argv)}\n\n{text}")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that describe a bad argument or input (printed as one line, status 2)."""
+    from zoo.export import ExportParityError
+
+    return ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, ExportParityError
+
+
+def checked_run(prog: str, cli, args: argparse.Namespace) -> int:
+    """A model action: ``cli.validate(args)`` then, unless ``--dry-run``, ``cli.run(args, checked)``."""
+    checked = cli.validate(args)
+    if getattr(args, "dry_run", False):
+        print(f"{prog}: arguments checked; nothing done (--dry-run)")
+        return 0
+    return cli.run(args, checked)
+
+
+def guarded(prog: str, work: Callable[[], int], debug: bool = False) -> int:
+    """``work()`` with the CLI's error policy (module docstring); returns the exit status."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{prog}: interrupted\n")
+        return 130
+    except user_errors() as exc:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"{prog}: error: {_one_line(exc)}\n")
+        return 2
+    except Exception as exc:  # a bug or an environment failure: one line here, the traceback in the log
+        text = traceback.format_exc()
+        if debug:
+            sys.stderr.write(text)
+        log = _write_log(prog, text)
+        where = f"traceback in {log}" if log else "no log could be written"
+        sys.stderr.write(f"{prog}: unexpected error: {type(exc).__name__}: {_one_line(exc)} ({where}; "
+                         "--debug prints it)\n")
+        return 1
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow and initialise its devices with file descriptor 2 sent to a temporary file: its C++
+    start-up lines (oneDNN, CUDA probing) would bury the CLI's one-line messages. A failing import prints them.
+    Call it only where the command will use TensorFlow (``--debug`` skips it)."""
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as chatter:
+        os.dup2(chatter.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except Exception:  # a broken install: show what TensorFlow said (not on Ctrl-C)
+            os.dup2(saved, 2)
+            chatter.seek(0)
+            sys.stderr.write(chatter.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def warn(prog: str, message: str) -> None:
+    sys.stderr.write(f"{prog}: warning: {message}\n")
 
 
 def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequence[str], default_preset: str,
-                data_help: str, train_description: str, predict_help: str) -> dict[str, argparse.ArgumentParser]:
-    """The train/predict/evaluate/export sub-parsers of ``zoo <model>`` with the shared flags."""
-    sub = parser.add_subparsers(dest="action", metavar="ACTION")
-    t = sub.add_parser("train", help=f"train on a {data_help}", description=train_description)
+                data_help: str, train_description: str, predict_help: str,
+                audio_help: str = "audio file: wav, flac, ogg or mp3 (libsndfile), any rate and channel count "
+                                  "(m4a/AAC: convert first)") -> dict[str, argparse.ArgumentParser]:
+    """The train/predict/evaluate/export/info sub-parsers of ``zoo <model>`` with the shared flags."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="print the full traceback of an error (otherwise it goes to a log file)")
+    debug.add_argument("--dry-run", action="store_true",
+                       help="check every argument and input as the command would, then stop without doing the work")
+    model_help = f"a model directory (WORKDIR/model of a training run, or pretrained/{model}/<preset>)"
+
+    t = sub.add_parser("train", help=f"train on a {data_help}", description=train_description, parents=[debug])
     t.add_argument("--data", required=True, help=data_help)
     t.add_argument("--workdir", required=True, help="checkpoints, TensorBoard logs, feature cache, model/ "
                                                     "(rerun with the same --workdir to resume)")
     t.add_argument("--preset", default=default_preset, choices=sorted(presets),
                    help=f"hyperparameters (default {default_preset})")
-    t.add_argument("--epochs", type=int, help="override the preset's epochs")
-    t.add_argument("--batch-size", type=int, help="override the preset's batch size")
+    t.add_argument("--epochs", type=check.non_negative_int,
+                   help="override the preset's epochs (0: write the initialised, untrained model)")
+    t.add_argument("--batch-size", type=check.positive_int, help="override the preset's batch size")
     t.add_argument("--seed", type=int, help="random seed (default: the preset's)")
     t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any field of the preset's Config (VALUE in JSON: 0.1, true, [1, 2], \"text\"); "
                         "repeatable")
-    t.add_argument("--max-minutes", type=float, help="wall-clock budget: stop before an epoch that would end past it")
+    t.add_argument("--max-minutes", type=check.positive_float,
+                   help="wall-clock budget: stop before an epoch that would end past it")
     t.add_argument("--strategy", default="default", choices=STRATEGIES,
                    help="tf.distribute strategy: default (one device), mirrored (every local device), "
                         "multi-worker (the cluster in TF_CONFIG; see the README)")
-    t.add_argument("--cpu-devices", type=int, metavar="N",
+    t.add_argument("--cpu-devices", type=check.positive_int, metavar="N",
                    help="split the CPU into N logical devices (for --strategy mirrored on a CPU-only machine)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("predict", help=predict_help, description=predict_help[0].upper() + predict_help[1:] + ".")
-    p.add_argument("--model", required=True, help=f"a model directory (WORKDIR/model or pretrained/{model}/...)")
-    p.add_argument("--audio", required=True, help="audio file (wav, flac, ogg, mp3; any rate and channel count)")
-    p.add_argument("--out", required=True, help="output .csv, .npy (structured, one field per name) or .json")
+    p = sub.add_parser("predict", help=predict_help, description=predict_help[0].upper() + predict_help[1:] + ".",
+                       parents=[debug])
+    p.add_argument("--model", required=True, help=model_help)
+    p.add_argument("--audio", required=True, help=audio_help)
+    p.add_argument("--out", required=True, help="output file: .csv (time + one column per channel), .npy "
+                                                "(structured, one field per channel) or .json")
+    p.add_argument("--engine", default="auto", choices=["auto", "keras", "litert"],
+                   help="auto (default): the model folder's model.tflite through LiteRT when it has one (no "
+                        "TensorFlow import: fast start), else Keras")
     p.add_argument("--tflite", metavar="FILE", help="run the network through this .tflite file written by export")
     p.add_argument("--clip", action="store_true", help="clip the values to [0, 1]")
-    p.add_argument("--smooth", type=int, default=1, help="centred moving average over N frames (odd; default 1)")
-    p.add_argument("--plot", help="also write a PNG of the main curves")
+    p.add_argument("--smooth", type=check.odd_positive_int, default=1, metavar="N",
+                   help="centred moving average over N frames (odd, at most the clip's frames; default 1: none)")
+    p.add_argument("--plot", metavar="PNG", help="also write a .png of the main curves")
 
-    e = sub.add_parser("evaluate", help="metrics on held-out clips vs the mean pose")
-    e.add_argument("--model", required=True, help="a model directory")
+    e = sub.add_parser("evaluate", help="metrics on held-out clips vs the mean pose", parents=[debug])
+    e.add_argument("--model", required=True, help=model_help)
     e.add_argument("--data", required=True, help=data_help)
     e.add_argument("--clips", help="comma-separated clip names (default: the model's test clips, else its validation "
                    "clips)")
-    e.add_argument("--out", help="write the metrics as JSON here")
+    e.add_argument("--out", help="write the metrics as .json here")
 
-    x = sub.add_parser("export", help="SavedModel (TF-Serving layout) + TFLite with parity report")
-    x.add_argument("--model", required=True, help="a model directory")
-    x.add_argument("--dest", required=True, help="export root: DEST/NAME/VERSION (SavedModel) and DEST/NAME-vVERSION.*")
+    x = sub.add_parser("export", help="SavedModel (TF-Serving layout) + TFLite with parity report", parents=[debug])
+    x.add_argument("--model", required=True, help=model_help)
+    x.add_argument("--dest", required=True, help="export root (created if needed): DEST/NAME/VERSION (SavedModel, "
+                                                 "TF-Serving layout) and DEST/NAME-vVERSION.{tflite,parity.json}")
     x.add_argument("--audio", help="audio for the parity inputs (default: the shipped sentence, "
                                    "zoo.core.parity_speech)")
-    x.add_argument("--name", default=model, help=f"servable name (default {model})")
-    x.add_argument("--version", type=int, default=1, help="TF-Serving version folder (default 1)")
+    x.add_argument("--name", default=model, help=f"servable name: the folder under DEST and TF-Serving's model "
+                                                 f"name (default {model})")
+    x.add_argument("--version", type=check.positive_int, default=1,
+                   help="TF-Serving version folder, a positive integer (default 1)")
     x.add_argument("--no-tflite", action="store_true", help="write the SavedModel only")
     x.add_argument("--int8", action="store_true",
                    help="also write NAME-vVERSION.int8.tflite (dynamic-range quantisation: int8 weights)")
-    x.add_argument("--int8-tolerance", type=float, default=0.02,
+    x.add_argument("--int8-tolerance", type=check.positive_float, default=0.02,
                    help="max |Δ| of the int8 TFLite vs Keras on the parity inputs (default 0.02)")
-    x.add_argument("--overwrite", action="store_true", help="replace an existing export of the same name and version")
-    return {"train": t, "predict": p, "evaluate": e, "export": x}
+    x.add_argument("--overwrite", action="store_true",
+                   help="replace an existing export of the same name and version (otherwise it is an error)")
+
+    i = sub.add_parser("info", help="what a model takes and gives: preset, outputs, emotions, rates, lookahead",
+                       description=f"Describe a {model} model directory (without TensorFlow), or list the presets "
+                                   "when no --model is given.", parents=[debug])
+    i.add_argument("--model", help=model_help)
+    i.add_argument("--json", action="store_true", help="print the description as JSON")
+    return {"train": t, "predict": p, "evaluate": e, "export": x, "info": i}
+
+
+# -- checks every model's validate() shares ------------------------------------------------------------
+def check_outputs(args: argparse.Namespace) -> None:
+    """``--out`` (an animation: .csv/.npy/.json; evaluate: .json) and ``--plot`` (.png) are files we may write."""
+    if getattr(args, "out", None):
+        suffixes = (".json",) if args.action == "evaluate" else OUTPUT_SUFFIXES
+        check.output_file(args.out, "--out", suffixes)
+    if getattr(args, "plot", None):
+        check.output_file(args.plot, "--plot", (".png",))
+        if Path(args.plot).resolve() == Path(args.out).resolve():
+            raise check.UsageError("--plot", args.plot, "is the --out file")
+
+
+def check_smoothing(args: argparse.Namespace, frames: int) -> None:
+    """``--smooth N`` must fit in the clip: N ≤ its frames (smoothing never changes the frame count)."""
+    if getattr(args, "smooth", 1) > frames:
+        raise check.UsageError("--smooth", args.smooth, f"is longer than the clip ({frames} frames); use an odd "
+                                                        f"width of at most {frames}")
+
+
+def check_audio(args: argparse.Namespace, prog: str, model_rate: int, argument: str = "--audio"):
+    """(audio, rate) of ``--audio``, read once; a warning when its measured bandwidth is below
+    ``BAND_WARN_FRACTION`` of the model's Nyquist frequency (8 kHz audio, or 8 kHz speech upsampled)."""
+    audio, rate = check.audio_input(getattr(args, argument.lstrip("-").replace("-", "_")), argument)
+    band = check.band_limit_hz(audio, rate)
+    if band < BAND_WARN_FRACTION * model_rate / 2:
+        source = f"a {rate} Hz file" if rate < model_rate else "band-limited audio (upsampled?)"
+        warn(prog, f"{getattr(args, argument.lstrip('-'))}: {source} whose content ends at {band / 1000:.1f} kHz; "
+                   f"the model was trained on {model_rate} Hz speech with content up to {model_rate / 2000:g} kHz, "
+                   "so its curves may be meaningless")
+    return audio, rate
+
+
+def check_export_dest(args: argparse.Namespace) -> None:
+    """``--dest`` a writable folder, ``--name`` a plain folder name, and no existing export without
+    ``--overwrite``."""
+    dest = check.output_folder(args.dest, "--dest")
+    if not args.name or "/" in args.name or args.name.startswith(".") or args.name != args.name.strip():
+        raise check.UsageError("--name", args.name, "must be a plain folder name (no '/', not starting with '.')")
+    targets = [dest / args.name / str(args.version), dest / f"{args.name}-v{args.version}.parity.json"]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise check.UsageError("--dest", args.dest, f"{existing[0]} exists; add --overwrite to replace it")
+    if args.audio:
+        check.audio_input(args.audio, "--audio")
+
+
+def check_model_dir(path, verify: Callable):
+    """``verify(path)`` (a model's TF-free model-directory check) with its failure as a ``--model`` error."""
+    check.input_folder(path, "--model")
+    try:
+        return verify(path)
+    except (ValueError, FileNotFoundError) as exc:
+        raise check.UsageError("--model", None, _one_line(exc)) from None
 
 
 def setup_logging() -> None:
@@ -130,9 +351,8 @@ def write_animation(anim, args: argparse.Namespace, title: str) -> None:
 
 def print_export(result) -> None:
     """The parity checks and paths of a ``zoo.export.ExportResult``."""
-    for check in result.checks:
-        print(f"{check.backend:12s} {check.signature:16s} max |Δ| {check.max_abs_diff:.3g} "
-              f"(tolerance {check.tolerance:g})")
+    for c in result.checks:
+        print(f"{c.backend:12s} {c.signature:16s} max |Δ| {c.max_abs_diff:.3g} (tolerance {c.tolerance:g})")
     print(f"SavedModel: {result.saved_model}\nTFLite: {result.tflite}")
     if result.tflite_int8 is not None:
         print(f"TFLite int8: {result.tflite_int8}")
@@ -145,5 +365,7 @@ def export_options(args: argparse.Namespace) -> dict:
             "overwrite": args.overwrite, "int8": args.int8, "int8_tolerance": args.int8_tolerance}
 
 
-__all__ = ["ACTIONS", "add_actions", "setup_logging", "config_overrides", "train_options", "print_json",
+__all__ = ["ACTIONS", "Parser", "glue_negative_values", "checked_run", "guarded", "warn", "quiet_tensorflow",
+           "user_errors", "log_dir", "check_outputs", "check_smoothing", "check_audio", "check_export_dest",
+           "check_model_dir", "add_actions", "setup_logging", "config_overrides", "train_options", "print_json",
            "print_trained", "write_animation", "print_export", "export_options"]

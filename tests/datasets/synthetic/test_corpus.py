@@ -177,7 +177,8 @@ def test_zoo_corpus_command_reports_errors(tmp_path):
     (tmp_path / "file").write_text("x")
     run = subprocess.run([str(zoo), "corpus", "--out", str(tmp_path / "file" / "x"), "--preset", "small"],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2 and "not writable" in run.stderr and str(tmp_path / "file" / "x") in run.stderr
+    assert run.returncode == 2 and "is a file, not a folder" in run.stderr
+    assert str(tmp_path / "file" / "x") in run.stderr
     helped = subprocess.run([str(zoo), "corpus", "--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--preset" in helped.stdout and "medium" in helped.stdout
 
