@@ -172,15 +172,16 @@ def _argv(action: str, template: str, env: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_cli_case(case, env, capsys):
-    """Each input of the table: its exit status and its one line; a refusal writes nothing."""
+def test_cli_case(case, env, capfd):
+    """Each input of the table: its exit status and its one line (file descriptor 2 captured, so native libraries'
+    lines count too); a refusal writes nothing."""
     _, action, template, status, pattern = case
     out = env["OUT"]
     out.unlink(missing_ok=True)
     if status == 2:
-        check_cli_refusal(_argv(action, template, env), capsys, pattern, untouched=[out, env["T"] / "x"])
+        check_cli_refusal(_argv(action, template, env), capfd, pattern, untouched=[out, env["T"] / "x"])
         return
-    got, stdout, err = run_cli(_argv(action, template, env), capsys)
+    got, stdout, err = run_cli(_argv(action, template, env), capfd)
     assert got == status, err
     if pattern is None:
         assert err == []
@@ -377,3 +378,31 @@ def test_train_records_emotion_rows_from_clip_labels(env, capsys, tmp_path):
     status, _, err = run_cli(["audio2face", "predict", "--model", tmp_path / "w" / "model", "--audio", env["W"],
                               "--out", out, "--emotion", "sad:0.5,happy:0.5"], capsys)
     assert status == 0 and out.is_file(), err
+
+
+def test_a_send_failure_is_one_line_that_says_where_the_curves_are(env, capsys, monkeypatch):
+    import errno
+    import socket
+
+    class Refusing(_FakeSocket):
+        def sendto(self, data, address):
+            raise OSError(errno.ECONNREFUSED, "Connection refused")
+
+    monkeypatch.setattr(socket, "socket", Refusing)
+    out = env["T"] / "refused.csv"
+    status, _, err = run_cli(["audio2face", "predict", "--model", env["R"], "--audio", env["W"], "--out", out,
+                              "--udp", "127.0.0.1:43014"], capsys)
+    assert status == 2 and err == [f"zoo audio2face predict: error: --udp 127.0.0.1:43014: sending failed "
+                                   f"(Connection refused); the curves are in {out}"]
+    assert out.is_file()
+
+
+@pytest.mark.parametrize("engine", ["keras", "litert"])
+def test_a_fresh_process_says_only_what_it_wrote(engine, env, tmp_path):
+    """No start-up lines of TensorFlow or LiteRT reach the user: stderr is empty, stdout one line."""
+    out = tmp_path / f"{engine}.csv"
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "audio2face", "predict", "--model", env["M"], "--audio",
+                           env["W"], "--out", out, "--engine", engine], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "ABSL"))})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout == f"{out}: 150 frames × 41 channels at 30 fps\n"

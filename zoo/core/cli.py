@@ -128,29 +128,17 @@ def guarded(prog: str, work: Callable[[], int], debug: bool = False) -> int:
 
 
 def quiet_tensorflow() -> None:
-    """Import TensorFlow and initialise its devices with file descriptor 2 sent to a temporary file: its C++
-    start-up lines (oneDNN, CUDA probing) would bury the CLI's one-line messages. A failing import prints them.
-    Call it only where the command will use TensorFlow (``--debug`` skips it)."""
-    import tempfile
-
+    """Import TensorFlow and initialise its devices with its C++ start-up lines silenced
+    (``zoo.core.runners.quiet_native_stderr``): they would bury the CLI's one-line messages. Call it only where the
+    command will use TensorFlow (``--debug`` skips it)."""
     if "tensorflow" in sys.modules:
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as chatter:
-        os.dup2(chatter.fileno(), 2)
-        try:
-            import tensorflow as tf
+    from .runners import quiet_native_stderr
 
-            tf.config.list_physical_devices()
-        except Exception:  # a broken install: show what TensorFlow said (not on Ctrl-C)
-            os.dup2(saved, 2)
-            chatter.seek(0)
-            sys.stderr.write(chatter.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
 
 
 def warn(prog: str, message: str) -> None:

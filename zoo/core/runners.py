@@ -6,13 +6,37 @@ features. ``TFLiteRunner`` is also what ``zoo.export`` uses for its TFLite parit
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 DEFAULT_BATCH = 512
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """File descriptor 2 sent to a temporary file for the block: native libraries' start-up lines (TensorFlow's
+    oneDNN/CUDA probing, LiteRT's "Created TensorFlow Lite XNNPACK delegate") would bury a command's one-line
+    messages. On an exception (not Ctrl-C) what they wrote is shown after all."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as chatter:
+        os.dup2(chatter.fileno(), 2)
+        try:
+            yield
+        except Exception:
+            os.dup2(saved, 2)
+            chatter.seek(0)
+            sys.stderr.write(chatter.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class KerasRunner:
@@ -78,6 +102,7 @@ class TFLiteRunner:
         self.output_shapes = {k: tuple(int(d) for d in v["shape_signature"])
                               for k, v in self._runner.get_output_details().items()}
         self.static_batch_one = all(s[:1] == (1,) for s in self.input_shapes.values())
+        self._invoked = False  # the first invoke creates the XNNPACK delegate, which says so on stderr
 
     def check(self, inputs: Mapping[str, tuple], outputs: Mapping[str, int]) -> TFLiteRunner:
         """Raise a ValueError naming the file unless the signature takes ``inputs`` (name → shape of one
@@ -103,12 +128,14 @@ class TFLiteRunner:
         arrays = {k: np.asarray(v) for k, v in inputs.items()}
         rows = _rows(list(arrays.values()))
         step = 1 if self.static_batch_one else self.batch_size
-        parts = [{k: np.array(v) for k, v in self._runner(
-            **{n: np.ascontiguousarray(x[i:i + step]) for n, x in arrays.items()}).items()}
-            for i in range(0, rows, step)]
+        with contextlib.nullcontext() if self._invoked or rows == 0 else quiet_native_stderr():
+            parts = [{k: np.array(v) for k, v in self._runner(
+                **{n: np.ascontiguousarray(x[i:i + step]) for n, x in arrays.items()}).items()}
+                for i in range(0, rows, step)]
+        self._invoked = self._invoked or rows > 0
         if not parts:
             return {k: np.zeros((0, *s[1:]), np.float32) for k, s in self.output_shapes.items()}
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-__all__ = ["KerasRunner", "TFLiteRunner", "DEFAULT_BATCH"]
+__all__ = ["KerasRunner", "TFLiteRunner", "DEFAULT_BATCH", "quiet_native_stderr"]
