@@ -104,5 +104,6 @@ def test_the_recipe_from_scratch_reproduces_the_preset(tmp_path):
     assert report["evaluate"]["clips_sha256"] == meta["metrics"]["clips_sha256"]
     trained = json.loads((out / "train" / "model" / "metadata.json").read_text())
     tolerance = 0.0 if trained["state_sha256"] == meta["state_sha256"] else 0.05
+    assert trained["emotions"] == meta["emotions"]  # the rows of each emotion, as the committed preset records them
     for bar, check in report["evaluate"]["bar"]["checks"].items():
         assert check["value"] == pytest.approx(meta["metrics"]["bar"]["checks"][bar]["value"], abs=tolerance), bar
