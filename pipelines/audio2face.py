@@ -328,7 +328,7 @@ def publish(state: dict, dest: Path, command: str) -> Path:
     run["train"] = {k: v for k, v in tr.items() if k not in ("model_dir", "stage_seconds")}
 
     def card(meta: dict, folder: Path) -> str:
-        from zoo.audio2face.card import bar_line, metric_rows, tflite_line, training_line
+        from zoo.audio2face.card import bar_line, key_channels_line, metric_rows, tflite_line, training_line
 
         m = meta["metrics"]
         size = f", {sum((folder / n).stat().st_size for n in meta['sha256']) / 2**20:.1f} MB"
@@ -342,7 +342,7 @@ def publish(state: dict, dest: Path, command: str) -> Path:
             f"| {m['split']} metric | model | mean pose | ratio |", "|---|---|---|---|",
             *metric_rows(m), "",
             f"Bar: {bar_line(m['bar'])}", "",
-            "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+            key_channels_line(m), "",
             tflite_line(meta, folder), "",
             "Load: `zoo.load(\"audio2face/" + dest.name + "\")` (a `Predictor`), or "
             "`zoo audio2face predict --model <this folder> --audio a.wav --out a.csv`. The recorded run is `run.json`; "

@@ -271,7 +271,7 @@ class _FakeSocket:
         return len(data)
 
     def close(self):
-        pass
+        """Nothing to release: no socket was opened."""
 
     def __enter__(self):
         return self

@@ -115,6 +115,11 @@ def _varying(m: dict) -> int:
     return sum(1 for r in m["per_channel_r"].values() if r is not None and r == r)
 
 
+def key_channels_line(metrics: dict) -> str:
+    """"Key channels (r): name r, …." of a run's metrics."""
+    return "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["key_channels"].items()) + "."
+
+
 def bar_line(bar: dict) -> str:
     checks = "; ".join(f"{k} {c['value']} ({c['bar']}: {'met' if c['met'] else '**not met**'})"
                        for k, c in bar["checks"].items())
@@ -174,7 +179,7 @@ def results_real(folder: Path) -> str:
               *metric_rows(m),
               f"| r, mouth_stretch_c (FACEGOOD's jawOpen) | {m['per_channel_r']['mouth_stretch_c']:.3f} | 0 | |", "",
               f"Goals of the issue (declared as `REAL_GOALS`): {bar_line(m['bar'])}", "",
-              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+              key_channels_line(m), "",
               tflite_line(meta, folder)]
     return "\n".join(lines)
 
@@ -196,7 +201,7 @@ def results_synthetic(folder: Path) -> str:
                      f"{_ratio(p['articulation_mse'], p['articulation_mse_mean_pose'])} | {p['articulation_r']:.3f} | "
                      f"{p['mouth_r']:.3f} |")
     lines += ["", f"Learning bar (declared as `SYNTHETIC_BAR`, on the pooled test clips): {bar_line(m['bar'])}", "",
-              "Key channels (r): " + ", ".join(f"{k} {v:.3f}" for k, v in m["key_channels"].items()) + ".", "",
+              key_channels_line(m), "",
               tflite_line(meta, folder)]
     return "\n".join(lines)
 

@@ -116,7 +116,8 @@ def read_emotion_labels(path) -> dict[str, str]:
 
 
 def parse_blend(text: str, known) -> dict[str, float]:
-    """``happy`` or ``happy:0.7,neutral:0.3`` → {label: weight}, weights normalised to sum to 1."""
+    """``happy`` or ``happy:0.7,neutral:0.3`` → {label: weight} (weights ≥ 0 with a positive sum; the Predictor
+    normalises them)."""
     weights: dict[str, float] = {}
     for part in text.split(","):
         name, _, w = part.strip().partition(":")
@@ -130,10 +131,9 @@ def parse_blend(text: str, known) -> dict[str, float]:
         if not (np.isfinite(weight) and weight >= 0):
             raise check.UsageError("--emotion", text, f"weight of {name} must be ≥ 0")
         weights[name] = weights.get(name, 0.0) + weight
-    total = sum(weights.values())
-    if total <= 0:
+    if sum(weights.values()) <= 0:
         raise check.UsageError("--emotion", text, "the weights sum to 0")
-    return {k: v / total for k, v in weights.items()}
+    return weights
 
 
 def _emotion(args, found, config, frames: int):
@@ -150,7 +150,7 @@ def _emotion(args, found, config, frames: int):
     if given == "emotion":
         return parse_blend(args.emotion, (found.metadata.get("emotions") or {}).keys())
     if given == "emotion_index":
-        rows = len(found.array("emotion_database"))
+        rows = found.check_array("emotion_database", (None, dim), "the emotion index")[0]  # from the header
         if not 0 <= args.emotion_index < rows:
             raise check.UsageError(flag, args.emotion_index, f"out of range: the database has {rows} entries "
                                                              f"(0 to {rows - 1})")
@@ -200,24 +200,26 @@ def _udp(args, names) -> dict | None:
 
 
 def _check_predict(args) -> dict:
-    from zoo.core.modeldir import TFLITE_FILE
+    from zoo.core.modeldir import TFLITE_FILE, ModelDirError
     from zoo.datasets import ARKIT_52, expected_frames
 
     from . import features as feats
-    from .predict import Predictor
+    from .predict import Predictor, resolve_engine
 
     common.check_outputs(args)
     if args.tflite:
         check.input_file(args.tflite, "--tflite", (".tflite",))
-        if args.engine == "keras":
-            raise check.UsageError("--tflite", args.tflite, "runs through LiteRT; drop --engine keras")
     found, config = _model(args.model)
-    if args.engine == "litert" and not args.tflite and not (found.path / TFLITE_FILE).is_file():
+    try:
+        resolve_engine(found.path, args.engine, args.tflite)
+    except ModelDirError:
         raise check.UsageError("--engine", "litert", f"{found.path} has no {TFLITE_FILE}; pass --tflite FILE (from "
-                                                     "export) or use --engine keras")
+                                                     "export) or use --engine keras") from None
+    except ValueError:
+        raise check.UsageError("--tflite", args.tflite, "runs through LiteRT; drop --engine keras") from None
     names = ARKIT_52 if args.arkit else config.output_names
     udp = _udp(args, names)
-    audio, rate = common.check_audio(args, f"{PROG} predict", feats.SAMPLE_RATE)
+    audio, rate = common.check_audio(args.audio, f"{PROG} predict", feats.SAMPLE_RATE)
     audio16k = Predictor.audio16k(audio, rate)
     frames = expected_frames(len(audio16k), feats.SAMPLE_RATE, feats.FPS)
     if frames == 0:
@@ -307,21 +309,20 @@ def _send(anim, args, udp) -> None:
 
 def describe(found, config) -> dict:
     """What ``info`` prints about a model directory."""
-    from zoo.core.modeldir import TFLITE_FILE
-
     meta = found.metadata
     emotions = meta.get("emotions") or {}
-    database = found.array("emotion_database") if config.has_emotion_input else None
+    rows = (found.check_array("emotion_database", (None, config.emotion_dim), "the emotion database")[0]
+            if config.has_emotion_input else None)
     tflite = meta.get("tflite") or {}
     return {
         "model": "audio2face", "folder": str(found.path), "preset": config.preset, "feature": config.feature,
         "sample_rate": meta["sample_rate"], "fps": meta["fps"], "window_seconds": meta["window_seconds"],
         "lookahead_seconds": meta["lookahead_seconds"], "outputs": list(meta["output_names"]),
-        "emotion": ("database" if database is not None else config.emotion),
-        "emotion_dim": config.emotion_dim if database is not None else 0,
-        "emotion_entries": 0 if database is None else int(len(database)),
+        "emotion": ("database" if rows is not None else config.emotion),
+        "emotion_dim": config.emotion_dim if rows is not None else 0,
+        "emotion_entries": rows or 0,
         "emotions": sorted(emotions),
-        "engines": ["keras"] + (["litert"] if (found.path / TFLITE_FILE).is_file() else []),
+        "engines": ["keras"] + (["litert"] if found.tflite is not None else []),
         "tflite_max_abs_diff": tflite.get("max_abs_diff"),
         "data": meta.get("data"), "test_clips": meta.get("test_clips"),
     }
@@ -356,14 +357,11 @@ def _info(args, checked) -> int:
 
 
 def _uses_tensorflow(args) -> bool:
-    from zoo.core.modeldir import TFLITE_FILE
+    from .predict import resolve_engine
 
     if args.action == "info":
         return False
-    if args.action == "predict":
-        return args.engine == "keras" or (args.engine == "auto" and not args.tflite
-                                          and not (Path(args.model) / TFLITE_FILE).is_file())
-    return True
+    return args.action != "predict" or resolve_engine(args.model, args.engine, args.tflite) == "keras"
 
 
 def run(args, checked: dict) -> int:

@@ -134,6 +134,25 @@ def verify(model_dir: str | os.PathLike) -> tuple[ModelDir, Config]:
     return found, config
 
 
+def resolve_engine(model_dir: str | os.PathLike, engine: str = "auto", tflite: str | os.PathLike | None = None) -> str:
+    """The engine ``Predictor.load(model_dir, tflite, engine)`` runs: "keras" or "litert" (``tflite=`` a file, or
+    the folder's own model.tflite for "litert", and for "auto" where the folder holds one). A ValueError for an
+    unknown engine or ``tflite=`` with "keras"; a ModelDirError naming model.tflite for "litert" on a folder without
+    it. Reads no file, so the CLI asks it before anything loads."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    if tflite is not None:
+        if engine == "keras":
+            raise ValueError("tflite= runs the network through a TFLite file and engine='keras' through Keras: "
+                             "choose one")
+        return "litert"
+    own = Path(model_dir) / modeldir.TFLITE_FILE
+    if engine == "litert" and not own.is_file():
+        raise ModelDirError(f"{own} is missing: engine 'litert' runs the model folder's own TFLite file (publish "
+                            "writes it; or pass a TFLite file of the model)")
+    return "litert" if engine == "litert" or (engine == "auto" and own.is_file()) else "keras"
+
+
 class Predictor:
     """A trained model with its channel names, emotion database and batched inference.
 
@@ -191,17 +210,10 @@ class Predictor:
         model.tflite, else ``"keras"``. ``tflite``: run the network through that TFLite file of the model instead
         (any engine but ``"keras"``). ``kwargs``: ``batch_size``.
         """
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
-        if tflite is not None and engine == "keras":
-            raise ValueError("tflite= runs the network through a TFLite file and engine='keras' through Keras: "
-                             "choose one")
+        runs = resolve_engine(model_dir, engine, tflite)
         found, config = verify(model_dir)
         database = found.array("emotion_database") if config.has_emotion_input else None
-        if tflite is None and (engine == "litert" or (engine == "auto" and found.tflite is not None)):
-            if found.tflite is None:
-                raise ModelDirError(f"{found.path / modeldir.TFLITE_FILE} is missing: engine 'litert' runs the model "
-                                    "folder's own TFLite file (publish writes it; or pass a TFLite file of the model)")
+        if runs == "litert" and tflite is None:
             try:
                 return cls(None, config, database, found.metadata, tflite=found.tflite, model_dir=found, **kwargs)
             except ModelDirError:

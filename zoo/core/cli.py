@@ -247,14 +247,14 @@ def check_smoothing(args: argparse.Namespace, frames: int) -> None:
                                                         f"width of at most {frames}")
 
 
-def check_audio(args: argparse.Namespace, prog: str, model_rate: int, argument: str = "--audio"):
-    """(audio, rate) of ``--audio``, read once; a warning when its measured bandwidth is below
-    ``BAND_WARN_FRACTION`` of the model's Nyquist frequency (8 kHz audio, or 8 kHz speech upsampled)."""
-    audio, rate = check.audio_input(getattr(args, argument.lstrip("-").replace("-", "_")), argument)
+def check_audio(path, prog: str, model_rate: int, argument: str = "--audio"):
+    """(audio, rate) of the file ``path`` given as ``argument``, read once; a warning when its measured bandwidth is
+    below ``BAND_WARN_FRACTION`` of the model's Nyquist frequency (8 kHz audio, or 8 kHz speech upsampled)."""
+    audio, rate = check.audio_input(path, argument)
     band = check.band_limit_hz(audio, rate)
     if band < BAND_WARN_FRACTION * model_rate / 2:
         source = f"a {rate} Hz file" if rate < model_rate else "band-limited audio (upsampled?)"
-        warn(prog, f"{getattr(args, argument.lstrip('-'))}: {source} whose content ends at {band / 1000:.1f} kHz; "
+        warn(prog, f"{path}: {source} whose content ends at {band / 1000:.1f} kHz; "
                    f"the model was trained on {model_rate} Hz speech with content up to {model_rate / 2000:g} kHz, "
                    "so its curves may be meaningless")
     return audio, rate
