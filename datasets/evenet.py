@@ -21,6 +21,7 @@ import os
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -139,6 +140,14 @@ def _read_lines(path: Path, what: str) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+class EvenetTake(NamedTuple):
+    """One take: its Clip and the per-frame labels exactly as its .emo/.pho lines give them."""
+
+    clip: Clip
+    emotions: tuple[str, ...]
+    phonemes: tuple[str, ...]
+
+
 def read_evenet(folder: str | os.PathLike, *, fps: float | None = None, data_names: Sequence[str] | None = None,
                 sample_rate: int | None = None, subject: str = "") -> list[Clip]:
     """Read every take (``*.dat`` with its ``.emo``/``.pho``) in ``folder`` into Clips.
@@ -148,16 +157,29 @@ def read_evenet(folder: str | os.PathLike, *, fps: float | None = None, data_nam
     labels; ``emotion`` is the take's RAVDESS emotion when every frame carries one label that
     maps to it. ``fps`` defaults to the config's, else 48.
     """
+    return [take.clip for take in read_evenet_takes(folder, fps=fps, data_names=data_names,
+                                                    sample_rate=sample_rate, subject=subject)]
+
+
+def reader_config(folder: str | os.PathLike) -> dict:
+    """The folder's reader_config.json ({} when absent; a DataError names the file when it is not JSON)."""
+    path = Path(folder) / "reader_config.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"invalid JSON ({exc})") from None
+
+
+def read_evenet_takes(folder: str | os.PathLike, *, fps: float | None = None,
+                      data_names: Sequence[str] | None = None, sample_rate: int | None = None,
+                      subject: str = "") -> list[EvenetTake]:
+    """``read_evenet`` with each take's per-frame emotion and phoneme labels (what EveNet trains on)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, "EveNet folder not found")
-    config_path = folder / "reader_config.json"
-    config = {}
-    if config_path.is_file():
-        try:
-            config = json.loads(config_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DataError(config_path, f"invalid JSON ({exc})") from None
+    config = reader_config(folder)
     fps = float(fps or config.get("fps", EVENET_FPS))
     names = tuple(data_names or config.get("data_names") or ())
     dat_suffix = config.get("data_suffix", ".dat")
@@ -195,9 +217,9 @@ def read_evenet(folder: str | os.PathLike, *, fps: float | None = None, data_nam
         emotion = TO_RAVDESS.get(emo[0]) if len(emotions) == 1 else None
         wav = folder / f"{stem}.wav"
         audio, rate = load_audio(wav, sample_rate) if wav.is_file() else (None, None)
-        clips.append(Clip(
+        clips.append(EvenetTake(Clip(
             audio=audio, sample_rate=rate, targets=values, fps=fps, target_kind="shape_keys",
             channel_names=take_names, subject=subject, emotion=emotion,
             phonemes=frames_to_segments(pho, fps), source=str(dat), frame_tolerance=1,
-        ))
+        ), tuple(emo), tuple(pho)))
     return clips

@@ -22,12 +22,11 @@ import logging
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from zoo.pipelines.stages import run_stages
+from zoo.pipelines.stages import prepare_data, run_stages
 
 log = logging.getLogger("zoo.pipelines.audio2face")
 
@@ -97,18 +96,7 @@ PREVIEW_SECONDS = 8.0
 
 def prepare(args, out: Path, *_) -> dict:
     """The FACEGOOD-layout folder to train on: the given one, or the synthetic corpus."""
-    if args.data:
-        data = Path(args.data)
-        if not data.is_dir():
-            raise SystemExit(f"reproduce-audio2face: --data {data} is not a folder")
-        return {"data": str(data), "source": f"the FACEGOOD-layout folder {data}", "synthetic": False}
-    from zoo.datasets.synthetic import corpus
-
-    started = time.perf_counter()
-    manifest = corpus.generate(out / "corpus", args.corpus_preset, args.seed)
-    return {"data": str(out / "corpus" / "facegood"), "source": f"synthetic corpus ({args.corpus_preset}, "
-            f"seed {args.seed})", "synthetic": True, "speech_minutes": round(manifest["speech_seconds"] / 60, 2),
-            "seconds": round(time.perf_counter() - started, 1)}
+    return prepare_data(args, out, "facegood", "FACEGOOD-layout", "reproduce-audio2face")
 
 
 def run_training(args, out: Path, prepared: dict, *_) -> dict:

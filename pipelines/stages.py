@@ -54,4 +54,22 @@ def run_stages(out: str | Path, request: Mapping, stages: Sequence[tuple[str, St
     return state
 
 
-__all__ = ["run_stages", "read_state", "write_state", "STATE_FILE"]
+def prepare_data(args, out: Path, layout: str, kind: str, recipe: str) -> dict:
+    """The prepare stage of a recipe: the ``kind`` folder ``args.data`` (``recipe``: its name in the error), or the
+    synthetic corpus (``args.corpus_preset``, ``args.seed``) generated into ``out/corpus`` and its ``layout``
+    subfolder."""
+    if args.data:
+        data = Path(args.data)
+        if not data.is_dir():
+            raise SystemExit(f"{recipe}: --data {data} is not a folder")
+        return {"data": str(data), "source": f"the {kind} folder {data}", "synthetic": False}
+    from zoo.datasets.synthetic import corpus
+
+    started = time.perf_counter()
+    manifest = corpus.generate(out / "corpus", args.corpus_preset, args.seed)
+    return {"data": str(out / "corpus" / layout), "source": f"synthetic corpus ({args.corpus_preset}, "
+            f"seed {args.seed})", "synthetic": True, "speech_minutes": round(manifest["speech_seconds"] / 60, 2),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+__all__ = ["run_stages", "read_state", "write_state", "prepare_data", "STATE_FILE"]

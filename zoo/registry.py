@@ -25,7 +25,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "hansonrobotics/EveNet: WaveNet (van den Oord et al. 2016) over facial shape-key frames",
         "WaveNet over shape-key frames conditioned on phonemes and emotion; 11-class softmax "
         "and shape-key-sampling variants.",
-        "planned", "evenet.md",
+        "available", "evenet.md",
     ),
     ModelInfo(
         "audio2face", "Audio2Face (FACEGOOD)",

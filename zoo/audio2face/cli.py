@@ -75,11 +75,7 @@ def _clip_names(data: Path) -> set[str]:
 
 
 def _clip_list(text: str | None, argument: str, known: set[str]) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()] if text else []
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise check.UsageError(argument, text, f"no clip {unknown[0]!r} in the data's wav/ folder")
-    return names
+    return common.name_list(text, argument, known, "clip {} in the data's wav/ folder")
 
 
 def _names_file(path, argument: str):
@@ -279,11 +275,7 @@ def _check_evaluate(args) -> dict:
 
 
 def _check_export(args) -> dict:
-    _model(args.model)
-    if args.int8 and args.no_tflite:
-        raise check.UsageError("--int8", None, "needs the TFLite model (drop --no-tflite)")
-    common.check_export_dest(args)
-    return {}
+    return common.check_export(args, _model)
 
 
 def validate(args: argparse.Namespace) -> dict:

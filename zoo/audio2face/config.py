@@ -23,9 +23,10 @@ held-out clips instead of the leaked last 1000 frames, output channels by name.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
+from typing import ClassVar
+
+from zoo.core.configs import ConfigBase
 
 from .rig import FACEGOOD_TRAINED_37
 
@@ -36,11 +37,13 @@ SCHEDULES = ("paper", "staircase", "constant")
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ConfigBase):
     """Every hyperparameter of one Audio2Face model; ``Config.to_dict()`` is its JSON form.
 
     Units: ``time_shift_frames`` in animation frames (1/30 s); learning rates per step.
     """
+
+    MODEL: ClassVar[str] = "Audio2Face"
 
     preset: str = "paper"
     feature: str = "autocorr_paper"  # the input feature, (32 coefficients, 64 subframes, 1)
@@ -109,24 +112,6 @@ class Config:
     def has_emotion_input(self) -> bool:
         """True when the emotion vector is a model input (the paper's database)."""
         return self.emotion == "database"
-
-    def replace(self, **changes) -> Config:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Config:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown Audio2Face config keys {sorted(unknown)}")
-        tuples = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in values.items()})
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1)
 
 
 PRESETS: dict[str, Config] = {

@@ -148,8 +148,14 @@ def warn(prog: str, message: str) -> None:
 def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequence[str], default_preset: str,
                 data_help: str, train_description: str, predict_help: str,
                 audio_help: str = "audio file: wav, flac, ogg or mp3 (libsndfile), any rate and channel count "
-                                  "(m4a/AAC: convert first)") -> dict[str, argparse.ArgumentParser]:
-    """The train/predict/evaluate/export/info sub-parsers of ``zoo <model>`` with the shared flags."""
+                                  "(m4a/AAC: convert first)", audio_required: bool = True, engines: bool = True,
+                extra: Mapping[str, str] | None = None) -> dict[str, argparse.ArgumentParser]:
+    """The train/predict/evaluate/export/info sub-parsers of ``zoo <model>`` with the shared flags.
+
+    ``audio_required``: predict needs ``--audio`` (a model driven by other inputs sets False and adds its own);
+    ``engines``: predict offers ``--engine``/``--tflite`` and export ``--audio`` (the parity audio), for models
+    whose network runs from audio through LiteRT; ``extra``: {action: help} of the model's own further actions
+    (with ``--debug``/``--dry-run``; the model adds their flags)."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -183,13 +189,14 @@ def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequenc
     p = sub.add_parser("predict", help=predict_help, description=predict_help[0].upper() + predict_help[1:] + ".",
                        parents=[debug])
     p.add_argument("--model", required=True, help=model_help)
-    p.add_argument("--audio", required=True, help=audio_help)
+    p.add_argument("--audio", required=audio_required, help=audio_help)
     p.add_argument("--out", required=True, help="output file: .csv (time + one column per channel), .npy "
                                                 "(structured, one field per channel) or .json")
-    p.add_argument("--engine", default="auto", choices=["auto", "keras", "litert"],
-                   help="auto (default): the model folder's model.tflite through LiteRT when it has one (no "
-                        "TensorFlow import: fast start), else Keras")
-    p.add_argument("--tflite", metavar="FILE", help="run the network through this .tflite file written by export")
+    if engines:
+        p.add_argument("--engine", default="auto", choices=["auto", "keras", "litert"],
+                       help="auto (default): the model folder's model.tflite through LiteRT when it has one (no "
+                            "TensorFlow import: fast start), else Keras")
+        p.add_argument("--tflite", metavar="FILE", help="run the network through this .tflite file written by export")
     p.add_argument("--clip", action="store_true", help="clip the values to [0, 1]")
     p.add_argument("--smooth", type=check.odd_positive_int, default=1, metavar="N",
                    help="centred moving average over N frames (odd, at most the clip's frames; default 1: none)")
@@ -206,8 +213,9 @@ def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequenc
     x.add_argument("--model", required=True, help=model_help)
     x.add_argument("--dest", required=True, help="export root (created if needed): DEST/NAME/VERSION (SavedModel, "
                                                  "TF-Serving layout) and DEST/NAME-vVERSION.{tflite,parity.json}")
-    x.add_argument("--audio", help="audio for the parity inputs (default: the shipped sentence, "
-                                   "zoo.core.parity_speech)")
+    if engines:
+        x.add_argument("--audio", help="audio for the parity inputs (default: the shipped sentence, "
+                                       "zoo.core.parity_speech)")
     x.add_argument("--name", default=model, help=f"servable name: the folder under DEST and TF-Serving's model "
                                                  f"name (default {model})")
     x.add_argument("--version", type=check.positive_int, default=1,
@@ -225,7 +233,9 @@ def add_actions(parser: argparse.ArgumentParser, model: str, *, presets: Sequenc
                                    "when no --model is given.", parents=[debug])
     i.add_argument("--model", help=model_help)
     i.add_argument("--json", action="store_true", help="print the description as JSON")
-    return {"train": t, "predict": p, "evaluate": e, "export": x, "info": i}
+    more = {name: sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".", parents=[debug])
+            for name, text in (extra or {}).items()}
+    return {"train": t, "predict": p, "evaluate": e, "export": x, "info": i, **more}
 
 
 # -- checks every model's validate() shares ------------------------------------------------------------
@@ -270,8 +280,28 @@ def check_export_dest(args: argparse.Namespace) -> None:
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise check.UsageError("--dest", args.dest, f"{existing[0]} exists; add --overwrite to replace it")
-    if args.audio:
+    if getattr(args, "audio", None):
         check.audio_input(args.audio, "--audio")
+
+
+def check_export(args: argparse.Namespace, check_model: Callable) -> dict:
+    """export's arguments: the model folder (``check_model(path)``, the model's own check), ``--int8`` only with
+    the TFLite file, and the destination (``check_export_dest``)."""
+    check_model(args.model)
+    if args.int8 and args.no_tflite:
+        raise check.UsageError("--int8", None, "needs the TFLite model (drop --no-tflite)")
+    check_export_dest(args)
+    return {}
+
+
+def name_list(text: str | None, argument: str, known: set[str], what: str) -> list[str]:
+    """The comma-separated names of ``argument`` (``[]`` for none), each one of ``known``; else a UsageError
+    "no <what> 'name'"."""
+    names = [n.strip() for n in text.split(",") if n.strip()] if text else []
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise check.UsageError(argument, text, f"no {what.replace('{}', repr(unknown[0]))}")
+    return names
 
 
 def check_model_dir(path, verify: Callable):
@@ -349,11 +379,13 @@ def print_export(result) -> None:
 
 def export_options(args: argparse.Namespace) -> dict:
     """``export_model`` keyword arguments from the shared export flags."""
-    return {"audio": args.audio, "name": args.name, "version": args.version, "tflite": not args.no_tflite,
-            "overwrite": args.overwrite, "int8": args.int8, "int8_tolerance": args.int8_tolerance}
+    return {**({"audio": args.audio} if hasattr(args, "audio") else {}), "name": args.name, "version": args.version,
+            "tflite": not args.no_tflite, "overwrite": args.overwrite, "int8": args.int8,
+            "int8_tolerance": args.int8_tolerance}
 
 
 __all__ = ["ACTIONS", "Parser", "glue_negative_values", "checked_run", "guarded", "warn", "quiet_tensorflow",
            "user_errors", "log_dir", "check_outputs", "check_smoothing", "check_audio", "check_export_dest",
-           "check_model_dir", "add_actions", "setup_logging", "config_overrides", "train_options", "print_json",
+           "check_model_dir", "check_export",
+           "name_list", "add_actions", "setup_logging", "config_overrides", "train_options", "print_json",
            "print_trained", "write_animation", "print_export", "export_options"]

@@ -1,0 +1,251 @@
+"""Reproduce EveNet end to end: prepare → train → evaluate → export → preview → report.
+
+    python -m zoo.pipelines.evenet --out runs/evenet                    # synthetic corpus (make reproduce-evenet)
+    python -m zoo.pipelines.evenet --out runs/evenet-mine --data my_takes/ --val-clips a,b --test-clips c
+
+Splits are by whole take: training, validation (after every epoch; the epoch of lowest validation RMSE is
+kept) and test (read once, by the evaluate stage). On the synthetic corpus the split is declared here
+(``synthetic_split``): the speaker ``TEST_SPEAKER`` is test only, and of the other speakers' takes
+``HELD_OUT`` are drawn with the seed for validation. Stages write into ``--out`` and are resumable (the corpus
+is reused when its manifest matches, training resumes from its last checkpoint, a finished stage is kept).
+
+The evaluate stage measures, on the test takes and declared before any result (``BAR``, channel set
+``zoo.evenet.metrics.MOUTH_KEYS``): teacher-forced next-frame RMSE against the repeat-last-frame and mean-pose
+baselines; free-running generation from each take's own phoneme/emotion timeline (jaw and mouth keys: Pearson
+r and MSE against the mean pose); and the control, generation from the take's phoneme runs shuffled in order
+(same labels and durations, another order; seed ``SHUFFLE_SEED``), which must not follow the take.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from zoo.pipelines.stages import prepare_data, run_stages
+
+log = logging.getLogger("zoo.pipelines.evenet")
+
+PRESET = "master"
+EPOCHS = 30
+BUDGET_MINUTES = 10.0
+TEST_SPEAKER, HELD_OUT = "female_high", 0.15
+SHUFFLE_SEED = 7
+# declared before measuring (issue 13, item 9): on the test takes, teacher-forced RMSE below both baselines;
+# free running, the mouth keys' r ≥ 0.5 and MSE ≤ 0.6 × the mean pose's; the shuffled timeline's r ≤ 0.1
+BAR = {"mouth_r": 0.5, "mouth_mse_ratio": 0.6, "shuffled_mouth_r": 0.1}
+PREVIEW_SECONDS = 8.0
+
+
+def synthetic_split(takes, seed: int) -> tuple[list[str], list[str]]:
+    """(validation takes, test takes) of the synthetic corpus: ``TEST_SPEAKER`` is test only; ``HELD_OUT`` of the
+    other takes, drawn with ``seed``, validate."""
+    seen = sorted(t for t in takes if f"_{TEST_SPEAKER}_" not in t)
+    order = np.random.default_rng(seed).permutation(len(seen))
+    val = sorted(seen[k] for k in order[: int(round(HELD_OUT * len(seen)))])
+    return val, sorted(t for t in takes if f"_{TEST_SPEAKER}_" in t)
+
+
+def prepare(args, out: Path, *_) -> dict:
+    """The EveNet folder to train on: the given one, or the synthetic corpus's ``evenet/``."""
+    return prepare_data(args, out, "evenet", "EveNet", "reproduce-evenet")
+
+
+def _names(text: str | None) -> list[str]:
+    return [n for n in (text or "").split(",") if n]
+
+
+def run_training(args, out: Path, prepared: dict, *_) -> dict:
+    from zoo.evenet import preset, train
+
+    data = Path(prepared["data"])
+    val, test = _names(args.val_clips), _names(args.test_clips)
+    if prepared["synthetic"] and not val:
+        val, test = synthetic_split([p.stem for p in data.glob("*.dat")], args.seed)
+    config = preset(args.preset, epochs=args.epochs or EPOCHS, seed=123 if args.seed is None else 123 + args.seed)
+    summary = train(config, data, out / "train", val_takes=val, test_takes=test, max_minutes=args.budget_minutes,
+                    progress=not args.quiet)
+    history = summary["history"]
+    return {"preset": args.preset, "config": config.to_dict(), "model_dir": str(out / "train" / "model"),
+            "minutes": round(sum(h["seconds"] + h.get("val_seconds", 0.0) for h in history) / 60, 2),
+            "val": summary["val"],
+            **{k: summary[k] for k in ("epochs_trained", "epochs_planned", "best_epoch", "stopped_by_budget",
+                                       "train_takes", "val_takes", "test_takes", "train_frames", "params")}}
+
+
+def shuffled_runs(phoneme_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The runs of equal ids in a random order (same labels and durations, same length)."""
+    runs = np.split(phoneme_ids, np.flatnonzero(np.diff(phoneme_ids)) + 1)
+    return np.concatenate([runs[i] for i in rng.permutation(len(runs))])
+
+
+def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
+    """The only reading of the test takes (or the validation takes when there are none): teacher forced, free
+    running and the shuffled-timeline control, with the declared bar."""
+    from zoo.core.animation import Animation
+    from zoo.evenet import Predictor
+    from zoo.evenet.metrics import free_running, teacher_forced
+    from zoo.evenet.train import label_ids, predict_teacher_forced, read_takes, take_sequence
+
+    predictor = Predictor.load(trained["model_dir"])
+    config = predictor.config
+    names = trained["test_takes"] or trained["val_takes"]
+    takes = [t for t in read_takes(prepared["data"])[0] if t.clip.name in set(names)]
+    mean_pose = np.asarray(json.loads((Path(trained["model_dir"]) / "metadata.json").read_text())["mean_pose"])
+    rng = np.random.default_rng(SHUFFLE_SEED)
+    refs, forced, generated, shuffled = [], [], [], []
+    for take in takes:
+        emotion, phoneme = label_ids(config, take)
+        frames = take.clip.with_channels(config.names).targets
+        refs.append(frames)
+        forced.append(predict_teacher_forced(predictor.model, config,
+                                             take_sequence(config, take.clip.name, frames, emotion, phoneme)))
+        generated.append(predictor.generator.fast(emotion, phoneme))
+        shuffled.append(predictor.generator.fast(emotion, shuffled_runs(phoneme, rng)))
+        Animation(generated[-1], config.names, config.fps).write(out / "predictions" / f"{take.clip.name}.csv")
+    tf_figures = teacher_forced(forced, refs, mean_pose)
+    free = free_running(generated, refs, config.names, mean_pose)
+    control = free_running(shuffled, refs, config.names, mean_pose).summary()
+    s = free.summary()
+    figures = {"mouth_r": (s["mouth_r"], ">=", BAR["mouth_r"]),
+               "mouth_mse_ratio": (s["mouth_mse"] / s["mouth_mse_mean_pose"], "<=", BAR["mouth_mse_ratio"]),
+               "shuffled_mouth_r": (control["mouth_r"], "<=", BAR["shuffled_mouth_r"]),
+               "teacher_forced_rmse_vs_repeat_last": (tf_figures["rmse"] / tf_figures["rmse_repeat_last"], "<", 1.0),
+               "teacher_forced_rmse_vs_mean_pose": (tf_figures["rmse"] / tf_figures["rmse_mean_pose"], "<", 1.0)}
+    checks = {k: {"value": round(float(v), 4), "bar": f"{op} {bar}",
+                  "met": bool(v >= bar if op == ">=" else v <= bar if op == "<=" else v < bar)}
+              for k, (v, op, bar) in figures.items()}
+    mouth = free.subsets["mouth"].channels
+    return {"split": "test" if trained["test_takes"] else "validation", "takes": sorted(names),
+            "frames": int(sum(len(r) for r in refs)), "teacher_forced": tf_figures, "free_running": s,
+            "shuffled": control, "mouth_keys": list(mouth),
+            "mouth_key_r": {k: round(free.per_channel_r[k], 4) for k in mouth},
+            "bar": {"checks": checks, "passed": all(c["met"] for c in checks.values())}}
+
+
+def run_export(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
+    from zoo.evenet import export_model
+
+    result = export_model(trained["model_dir"], out / "export", overwrite=True)
+    return {"saved_model": str(result.saved_model), "tflite": str(result.tflite),
+            "tflite_kb": round(result.tflite.stat().st_size / 1024, 1),
+            "parity": [{"backend": c.backend, "signature": c.signature, "max_abs_diff": c.max_abs_diff}
+                       for c in result.checks]}
+
+
+def run_preview(args, out: Path, prepared: dict, trained: dict, evaluated: dict, *_) -> dict:
+    """A held-out take generated from its timeline beside the take itself, on the synthetic face, with its audio;
+    and the curves of the jaw and mouth keys."""
+    from zoo.core.animation import Animation
+    from zoo.datasets import ARKIT_52, load_audio
+    from zoo.evenet.train import read_takes
+    from zoo.render import plot_curves, render_face_video
+
+    take_name = evaluated["takes"][0]
+    anim = Animation.read(out / "predictions" / f"{take_name}.csv", fps=48.0)
+    take = next(t for t in read_takes(prepared["data"])[0] if t.clip.name == take_name)
+    reference = take.clip.with_channels(anim.names).targets
+    frames = min(len(anim.values), int(PREVIEW_SECONDS * anim.fps))
+    keys = [n for n in evaluated["mouth_keys"][:4]]
+    idx = [anim.names.index(k) for k in keys]
+    png = plot_curves(anim.values[:frames, idx], keys, anim.fps, out / "preview" / "curves.png",
+                      reference=reference[:frames, idx], title=f"{take_name}: generated from its phonemes vs the take")
+    result = {"take": take_name, "seconds": round(frames / anim.fps, 2), "curves_png": str(png)}
+    wav = Path(prepared["data"]) / f"{take_name}.wav"
+    if set(anim.names) >= set(ARKIT_52) and wav.is_file():
+        import soundfile as sf
+
+        audio, rate = load_audio(wav)
+        excerpt = out / "preview" / "excerpt.wav"
+        sf.write(excerpt, audio[: int(frames / anim.fps * rate)], rate, subtype="PCM_16")
+        order = [anim.names.index(n) for n in ARKIT_52]
+        result["video"] = str(render_face_video(anim.values[:frames, order], anim.fps, out / "preview" / "face.mp4",
+                                                audio_path=excerpt, reference=reference[:frames, order]))
+    return result
+
+
+def write_report(out: Path, state: dict) -> None:
+    """report.json (the whole state) and report.md (the figures beside the declared bar)."""
+    from zoo.datasets import atomic_write_bytes
+
+    ev, tr = state["evaluate"], state["train"]
+    report = {"machine": {"python": platform.python_version(), "platform": platform.platform()}, **state}
+    atomic_write_bytes(out / "report.json", json.dumps(report, indent=1).encode())
+    tf_, free, shuf, preview = ev["teacher_forced"], ev["free_running"], ev["shuffled"], state["preview"]
+    budget = ("training stopped by the time budget after " if tr["stopped_by_budget"] else "training ran all ")
+    lines = [
+        f"# EveNet reproduction: {state['prepare']['source']}", "",
+        f"{budget}{tr['epochs_trained']} of {tr['epochs_planned']} epochs ({tr['minutes']} min; best epoch "
+        f"{tr['best_epoch']}); preset `{tr['preset']}`, {tr['params']:,} parameters, {tr['train_frames']:,} training "
+        f"frames in {len(tr['train_takes'])} takes; {len(tr['val_takes'])} validation takes.", "",
+        f"## Held-out {ev['split']} takes ({len(ev['takes'])}, {ev['frames']:,} frames)", "",
+        "| measure | model | baseline | bar | met |", "|---|---|---|---|---|",
+        f"| teacher-forced next-frame RMSE | {tf_['rmse']:.4f} | repeat last frame {tf_['rmse_repeat_last']:.4f}, mean "
+        f"pose {tf_['rmse_mean_pose']:.4f} | below both | "
+        f"{_met(ev, 'teacher_forced_rmse_vs_repeat_last') and _met(ev, 'teacher_forced_rmse_vs_mean_pose')} |",
+        f"| free running: jaw/mouth keys r | {free['mouth_r']:.3f} | shuffled timeline {shuf['mouth_r']:.3f} | ≥ "
+        f"{BAR['mouth_r']} (shuffled ≤ {BAR['shuffled_mouth_r']}) | {_met(ev, 'mouth_r')} "
+        f"({_met(ev, 'shuffled_mouth_r')}) |",
+        f"| free running: jaw/mouth keys MSE | {free['mouth_mse']:.5f} | mean pose {free['mouth_mse_mean_pose']:.5f} "
+        f"(ratio {free['mouth_mse'] / free['mouth_mse_mean_pose']:.3f}) | ratio ≤ {BAR['mouth_mse_ratio']} | "
+        f"{_met(ev, 'mouth_mse_ratio')} |",
+        f"| free running: all keys MSE ratio, mean r | {free['mse_ratio']:.3f}, {free['mean_r']:.3f} | | | |", "",
+        f"Bar {'passed' if ev['bar']['passed'] else 'MISSED'}. Jaw/mouth keys (declared in "
+        f"`zoo.evenet.metrics.MOUTH_KEYS`): {', '.join(f'{k} {v:.2f}' for k, v in ev['mouth_key_r'].items())}.", "",
+        "## Export", "",
+        *[f"- {p['backend']} `{p['signature']}`: max |Δ| {p['max_abs_diff']:.2g}" for p in state["export"]["parity"]],
+        "", "## Preview", "",
+        f"Take `{preview['take']}` ({preview['seconds']} s): curves `{preview['curves_png']}`"
+        + (f", face video (generated left, the take right, its audio) `{preview['video']}`."
+           if "video" in preview else "."), "",
+        "Stage seconds: " + ", ".join(f"{k} {v['stage_seconds']}" for k, v in state.items()
+                                      if isinstance(v, dict) and "stage_seconds" in v) + ".",
+    ]
+    atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
+
+
+def _met(ev: dict, key: str) -> str:
+    return "yes" if ev["bar"]["checks"][key]["met"] else "no"
+
+
+STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evaluation), ("export", run_export),
+          ("preview", run_preview))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zoo.pipelines.evenet", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/evenet", help="run folder (resumable)")
+    parser.add_argument("--data", help="an EveNet folder (default: generate the synthetic corpus)")
+    parser.add_argument("--val-clips", help="comma-separated validation takes (default: 20%% of the takes; "
+                        "synthetic: the declared split)")
+    parser.add_argument("--test-clips", help="comma-separated test takes: read once, by the evaluate stage")
+    parser.add_argument("--preset", default=PRESET, help=f"default {PRESET}")
+    parser.add_argument("--epochs", type=int, help=f"default {EPOCHS}")
+    parser.add_argument("--budget-minutes", type=float, default=BUDGET_MINUTES,
+                        help=f"training time budget (default {BUDGET_MINUTES:g})")
+    parser.add_argument("--corpus-preset", default="small", choices=["small", "medium"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("tensorflow", "absl", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    out = Path(args.out)
+    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet")}
+    state = run_stages(out, request, STAGES, args)
+    write_report(out, state)
+    ev = state["evaluate"]
+    log.info(f"{out}/report.md: teacher-forced RMSE {ev['teacher_forced']['rmse']:.4f} (repeat-last "
+             f"{ev['teacher_forced']['rmse_repeat_last']:.4f}); free-running mouth r "
+             f"{ev['free_running']['mouth_r']:.3f} (shuffled {ev['shuffled']['mouth_r']:.3f}); bar "
+             f"{'passed' if ev['bar']['passed'] else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The generated parts of EveNet's model card (``zoo/evenet/README.md``): the presets table (receptive fields and
+parameter counts computed by ``config``) and the faithful-vs-changed table (``DEVIATIONS``, one row per item of
+spec §8 and per choice of ours).
+
+    python -m zoo.evenet.card      # rewrite the blocks
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import GOLDEN_PARAMS, PRESETS, count_from_table, golden_config
+
+CARD = Path(__file__).resolve().parent / "README.md"
+
+#: (original, here, why); rows 1–9 are the items of spec §8 in order
+DEVIATIONS: tuple[tuple[str, str, str], ...] = (
+    ("§8.1 no audio anywhere; frame rate (48 or 120 fps), shape-key names, order and count (21/57/75/77) and the "
+     "phoneme aligner undocumented",
+     "48 fps (the original's interactive demo); the key names travel with the data (`reader_config.json` "
+     "`data_names`) and the model (`output_names`); the phoneme timeline comes from espeak-ng for text "
+     "(`timeline.text_timeline`) or from aligning a transcript to a recording (`timeline.align_transcript`: DTW of "
+     "mel cepstra against espeak-ng's reading)", "new design where the original had none"),
+    ("§8.2 master's convolutions pad left then TF \"SAME\" (lags ⌊(fw−1)/2⌋·d…) and the loss has no shift: the "
+     "output at t is trained on x[t] (an identity leak at fw 2, a 6-frame gap at fw 8, a real context of 5,111 "
+     "frames against RF 3,578); generation appends that output as frame t + 1",
+     "causal convolutions (Keras `padding=\"causal\"`) predicting x[t + 1] from x[≤ t] with frame t + 1's labels; "
+     "`legacy_same_padding=True` (`train --legacy-same-padding`) reproduces master's padding, loss and one-frame-"
+     "late labels in generation", "the spec's recommendation; the leak makes a model that cannot generate"),
+    ("§8.3 GC/LC reshapes work for batch 1 only; master's \"global\" emotion is per frame; `lc_channels / 1` is a "
+     "float on Python 3; generate.py imports Python 2's `thread`",
+     "any batch size; emotion and phoneme are both per-frame ids (one-hot, −1 = none) as master meant; the live "
+     "controller runs on `threading`/`socketserver` (`zoo.evenet.live`)", "bugs"),
+    ("§8.4 the reader's three unsynchronised queues (frames and labels can drift apart), nearest-neighbour "
+     "stretching of file tails, non-overlapping blocks",
+     "one set of aligned arrays per take, chunks of `sample_size` targets with the RF − 1 frames before them "
+     "(ibab's overlap), short takes are short chunks, batches padded at the end with a loss mask",
+     "alignment by construction; no duplicated frames"),
+    ("§8.5 the 11-class encoding indexes class 11 at x = 1.0, invalid classes outside [0, 1], and puts the upper "
+     "mass on f + 2 when the fraction is within 1e-6 of 1; cross entropy computed and unused",
+     "x clamped to [0, 1] and the two-hot label built with explicit clamping (`features.encode`, round trip exact "
+     "on [0, 1]); `loss` = `rmse` (the original's, default), `ce` or `ce_rmse`", "bugs; CE as the option asked"),
+    ("§8.6 B/C: pandas drops the first row of every .dat and seed; the emotion id comes from the file name "
+     "(confident/confused, 2 hard-coded); .emo unused; C's generate.py hard-codes 75 keys and drops the first "
+     "generated frame; \"sampling\" is the expectation; fast generation dead",
+     "headerless CSVs read whole; per-frame emotion from .emo in the data's categories; D from the data; every "
+     "generated frame kept; generation outputs the expectation (faithful, no sampling); fast generation for every "
+     "lineage, key by key for C", "bugs"),
+    ("§8.7 `type=bool` turns any string into True; `--dilations type=list` cannot be set; requirements files "
+     "missing", "every Config field settable with `--set FIELD=JSON` (e.g. `--set dilations=[1,2,4]`), typed and "
+     "checked; the package installs its own requirements", "bugs"),
+    ("§8.8 data-collection server: `record` never reset, discard keeps the buffer, 35 surprise scripts labelled "
+     "Happy, `eval()` on network data, ad hoc framing",
+     "no capture server here; takes come from the synthetic corpus or the user's files; the live controller "
+     "parses two-word lines against the category lists and never evaluates input", "not ported; the lesson kept"),
+    ("§8.9 datasets, design documents, checkpoints and alignment tooling missing",
+     "the synthetic corpus writes EveNet takes (52 ARKit keys at 48 fps, per-frame phonemes and emotions, the "
+     "WAV beside each take); alignment in `timeline.py`", "something to train and test on"),
+    ("B and C condition on a per-file emotion only",
+     "presets `softmax` and `keysampling` also take master's per-frame phoneme (one-hot 64); `phoneme_channels=0` "
+     "gives the branches' conditioning (golden counts `softmax_branch`, `keysampling_branch`)",
+     "the method is driven by what is said"),
+    ("batch 1; sample_size 1,000 (A, B) or 1 (C); L2 over every weight (master's biases were auto-named into it)",
+     "batch 8 of chunks (any size works); sample_size as the original; L2 (off by default, as the original) "
+     "excludes biases as intended", "a batch a user would pick on a CPU"),
+    ("generation starts from RF zero frames labelled Neutral/SIL (or a seed read through pandas)",
+     "generation starts from nothing (zero layer states: the full pass's zero padding) with one zero \"go\" input "
+     "step, as training sees the start of a take; a seed take primes the states with teacher forcing",
+     "train and generate see the same start"),
+)
+
+
+def dilation_text(dilations) -> str:
+    """(1, 2, 4, 1, 2, 4, 2, 8) → "[1…4]×2 + [2, 8]": runs of doublings from 1, repeated, then the rest."""
+    runs, current = [], []
+    for d in dilations:
+        if current and d == 2 * current[-1]:
+            current.append(d)
+        else:
+            if current:
+                runs.append(tuple(current))
+            current = [d]
+    runs.append(tuple(current))
+    head = [r for r in runs if r[0] == 1 and len(r) > 2]
+    if not head or any(r != head[0] for r in head) or runs[: len(head)] != head:
+        return ", ".join(map(str, dilations))
+    rest = [d for r in runs[len(head):] for d in r]
+    return f"[1…{head[0][-1]}]×{len(head)}" + (f" + [{', '.join(map(str, rest))}]" if rest else "")
+
+
+def presets_table() -> str:
+    """One row a preset: lineage, layout, dilations, receptive field, parameters (``count_from_table``)."""
+    rows = ["| preset | lineage | steps | dilations | RF (steps) | parameters (D of the preset) |",
+            "|---|---|---|---|---|---|"]
+    for name, c in PRESETS.items():
+        pattern = dilation_text(c.dilations)
+        golden = f"**{GOLDEN_PARAMS[name]:,}** (golden)" if name in GOLDEN_PARAMS else f"{count_from_table(c):,}"
+        rows.append(f"| `{name}` | {c.lineage} | {c.step_channels} channels × {c.steps_per_frame} a frame "
+                    f"(D = {c.data_dim}) | {pattern} | {c.receptive_field:,} | {golden} |")
+    for name in ("softmax_branch", "keysampling_branch"):
+        rows.append(f"| `{name.split('_')[0]}` with the branch's conditioning (2 emotions, no phonemes) | "
+                    f"{golden_config(name).lineage} | as above | as above | as above | **{GOLDEN_PARAMS[name]:,}** "
+                    "(golden) |")
+    return "\n".join(rows)
+
+
+def deviations_table() -> str:
+    rows = [f"| {k} | {o} | {h} | {w} |" for k, (o, h, w) in enumerate(DEVIATIONS, 1)]
+    return "\n".join(["| # | original | here | why |", "|---|---|---|---|", *rows])
+
+
+def blocks() -> dict[tuple[Path, str], str]:
+    """Every generated block: (file, marker) → text."""
+    return {(CARD, "card:presets"): presets_table(), (CARD, "card:deviations"): deviations_table()}
+
+
+def write_card() -> None:
+    from zoo.core.cards import replace_block
+
+    for (path, marker), text in blocks().items():
+        replace_block(path, marker, text)
+
+
+if __name__ == "__main__":
+    write_card()
