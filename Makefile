@@ -14,6 +14,7 @@ PYTEST := $(BIN)/pytest
 # the models with a reproduction recipe (pipelines/<model>.py) and their default preset for export-%
 MODELS := $(basename $(notdir $(filter-out pipelines/__init__.py pipelines/stages.py,$(wildcard pipelines/*.py))))
 PRESET_audio2face := synthetic
+PRESET_evenet := synthetic
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'

@@ -65,7 +65,9 @@ def test_load_by_name_is_honest(tmp_path):
     with pytest.raises(KeyError, match="unknown model"):
         zoo.load("tacotron")
     with pytest.raises(LookupError, match="no pretrained preset"):
-        zoo.load("evenet")
+        zoo.load("voca_emotion")
+    with pytest.raises(LookupError, match="no pretrained preset 'paper'"):
+        zoo.load("evenet/paper")
     with pytest.raises(FileNotFoundError):
         zoo.load(tmp_path)
 

@@ -197,24 +197,31 @@ def _facegood_files(item: UtterancePlan, utt: speech.Utterance, writer: _Writer,
     return a16, wav16, m30
 
 
+def _evenet_files(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, prefix: str, a16: np.ndarray,
+                  wav16: bytes) -> int:
+    """EveNet: 52 shape keys at 48 fps, one phoneme category and one emotion per frame (+ the 16 kHz wav); returns
+    the frame count."""
+    m48 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, EVENET_FPS)
+    phonemes = phoneme_frames(utt.phonemes, m48.frames, EVENET_FPS)
+    write_evenet_take(writer.root / prefix, item.id, m48.weights, phonemes,
+                      [FROM_RAVDESS[item.emotion]] * m48.frames)
+    for suffix in (".dat", ".pho", ".emo"):
+        writer.record(f"{prefix}{item.id}{suffix}")
+    writer.write(f"{prefix}{item.id}.wav", wav16)
+    return m48.frames
+
+
 def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, vocaset: dict) -> dict:
     # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
     a16, wav16, m30 = _facegood_files(item, utt, writer, "facegood/")
-    # EveNet: 52 shape keys at 48 fps, one phoneme category and one emotion per frame (+ the wav)
-    m48 = _motion(utt, item, a16.size, FACEGOOD_SAMPLE_RATE, EVENET_FPS)
-    phonemes = phoneme_frames(utt.phonemes, m48.frames, EVENET_FPS)
-    write_evenet_take(writer.root / "evenet", item.id, m48.weights, phonemes,
-                      [FROM_RAVDESS[item.emotion]] * m48.frames)
-    for suffix in (".dat", ".pho", ".emo"):
-        writer.record(f"evenet/{item.id}{suffix}")
-    writer.write(f"evenet/{item.id}.wav", wav16)
+    frames48 = _evenet_files(item, utt, writer, "evenet/", a16, wav16)
     # VOCASET subset: unposed meshes at 60 fps with the native 22.05 kHz int16 audio
     if item.vocaset_sentence is not None:
         m60 = _motion(utt, item, utt.audio.size, utt.sample_rate, VOCASET_FPS)
         verts = geometry.deform(item.identity, m60.weights)
         subject = f"Synth_{item.voice}"
         vocaset.setdefault(subject, {})[item.vocaset_sentence] = (verts, to_pcm16(utt.audio), utt.sample_rate)
-    return {"frames_30fps": m30.frames, "frames_48fps": m48.frames}
+    return {"frames_30fps": m30.frames, "frames_48fps": frames48}
 
 
 def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, image_size: int) -> dict:
@@ -278,14 +285,9 @@ def _make_staging(out: Path) -> Path:
     return staging
 
 
-def write_facegood_subset(out: str | os.PathLike, utterances: int | None = None, seed: int = 0, *,
-                          ids: list[str] | None = None, config: CorpusConfig | None = None) -> list[str]:
-    """Only the FACEGOOD layout (wav/, bs_value/, BS_name.npy) of some sentence utterances of a
-    corpus plan (``config``, default the small preset's): the utterances named by ``ids``, or the
-    first ``utterances`` dealt round-robin over the four speakers. Returns the ids.
-
-    For tests and quick experiments: the same bytes as ``generate`` writes under ``facegood/``.
-    """
+def _subset(utterances: int | None, seed: int, ids: list[str] | None, config: CorpusConfig | None):
+    """Sentence utterances of a corpus plan: those named by ``ids``, or the first ``utterances`` dealt round-robin
+    over the four speakers."""
     items = [i for i in plan(config or PRESETS["small"], seed) if i.ravdess is None]
     if ids is not None:
         by_id = {i.id: i for i in items}
@@ -297,11 +299,36 @@ def write_facegood_subset(out: str | os.PathLike, utterances: int | None = None,
         per_speaker = [[i for i in items if i.voice == voice] for voice, _, _ in SPEAKERS]
         chosen = [group[k] for k in range(max(len(g) for g in per_speaker)) for group in per_speaker
                   if k < len(group)][:utterances]
-    out = Path(out)
-    writer = _Writer(out)
+    return chosen
+
+
+def write_facegood_subset(out: str | os.PathLike, utterances: int | None = None, seed: int = 0, *,
+                          ids: list[str] | None = None, config: CorpusConfig | None = None) -> list[str]:
+    """Only the FACEGOOD layout (wav/, bs_value/, BS_name.npy) of some sentence utterances of a
+    corpus plan (``config``, default the small preset's): the utterances named by ``ids``, or the
+    first ``utterances`` dealt round-robin over the four speakers. Returns the ids.
+
+    For tests and quick experiments: the same bytes as ``generate`` writes under ``facegood/``.
+    """
+    chosen = _subset(utterances, seed, ids, config)
+    writer = _Writer(Path(out))
     for item in chosen:
         _facegood_files(item, speech.synthesize(item.text, item.voice, item.emotion, item.intensity), writer, "")
     writer.write("BS_name.npy", npy_bytes(np.array(ARKIT_52)))
+    return [item.id for item in chosen]
+
+
+def write_evenet_subset(out: str | os.PathLike, utterances: int | None = None, seed: int = 0, *,
+                        ids: list[str] | None = None, config: CorpusConfig | None = None) -> list[str]:
+    """Only the EveNet layout (takes + reader_config.json) of some sentence utterances, chosen as
+    ``write_facegood_subset``: the same bytes as ``generate`` writes under ``evenet/``. Returns the ids."""
+    chosen = _subset(utterances, seed, ids, config)
+    writer = _Writer(Path(out))
+    for item in chosen:
+        utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+        a16 = resample(utt.audio, utt.sample_rate, FACEGOOD_SAMPLE_RATE)
+        _evenet_files(item, utt, writer, "", a16, _wav_bytes(a16, FACEGOOD_SAMPLE_RATE))
+    writer.write("reader_config.json", json.dumps(default_reader_config(ARKIT_52), indent=1).encode())
     return [item.id for item in chosen]
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from zoo.datasets import ARKIT_52
-from zoo.evenet.metrics import MOUTH_KEYS, free_running, teacher_forced
+from zoo.evenet.metrics import MOUTH_KEYS, free_running, shuffle_runs, teacher_forced, within_take_r
 
 
 def test_mouth_keys_are_arkit_jaw_and_mouth_keys():
@@ -27,3 +27,23 @@ def test_free_running_scores_the_mouth_subset():
     ev = free_running([ref * 0.5 + 0.1], [ref], ("jawOpen", "eyeBlinkLeft", "mouthClose"), ref.mean(0))
     summary = ev.summary()
     assert summary["mouth_r"] == pytest.approx(1.0) and ev.subsets["mouth"].channels == ("jawOpen", "mouthClose")
+
+
+def test_within_take_r_ignores_offsets_between_takes():
+    """Two takes whose mean poses differ: a prediction with the right offsets but no motion scores a high pooled r
+    and a within-take r of 0."""
+    t = np.linspace(0, 6, 60)
+    refs = [np.stack([0.2 + 0.1 * np.sin(t), np.zeros(60)], 1), np.stack([0.7 + 0.1 * np.cos(t), np.zeros(60)], 1)]
+    flat = [np.full((60, 2), r[:, 0].mean()) for r in refs]
+    names = ("jawOpen", "eyeBlinkLeft")
+    assert free_running(flat, refs, names, np.zeros(2)).summary()["mouth_r"] > 0.9
+    assert within_take_r(flat, refs, names) == 0.0
+    assert within_take_r(refs, refs, names) == pytest.approx(1.0)
+
+
+def test_shuffled_runs_keep_labels_and_durations():
+    ids = np.array([47] * 5 + [0] * 3 + [27] * 4 + [47] * 2)
+    shuffled = shuffle_runs(ids, np.random.default_rng(1))
+    assert len(shuffled) == len(ids) and sorted(shuffled) == sorted(ids)
+    runs = lambda x: sorted(len(r) for r in np.split(x, np.flatnonzero(np.diff(x)) + 1))  # noqa: E731
+    assert runs(shuffled) == runs(ids) or len(runs(shuffled)) < len(runs(ids))  # equal neighbours may merge

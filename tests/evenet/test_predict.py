@@ -45,8 +45,8 @@ def test_unknown_emotion_lists_the_categories(predictor):
 def test_evaluate_reads_the_test_takes(tiny_model, evenet_folder):
     from zoo.evenet import evaluate
 
-    result = evaluate(tiny_model[0], evenet_folder)
-    assert result["takes"] == ["take11"]
+    result, generated = evaluate(tiny_model[0], evenet_folder)
+    assert result["takes"] == ["take11"] and generated["take11"].values.shape == (result["frames"], 4)
     forced = result["teacher_forced"]
     assert forced["frames"] > 50 and forced["rmse"] > 0 and forced["rmse_repeat_last"] > 0
     assert result["free_running"]["frames"] == forced["frames"] + 1

@@ -108,9 +108,94 @@ def deviations_table() -> str:
     return "\n".join(["| # | original | here | why |", "|---|---|---|---|", *rows])
 
 
+def _met(ev: dict, *keys: str) -> str:
+    return "yes" if all(ev["bar"]["checks"][k]["met"] for k in keys) else "**no**"
+
+
+def result_rows(ev: dict) -> list[str]:
+    """The held-out table of an evaluation (``pipelines/evenet.py`` evaluate stage) beside its declared bar."""
+    tf_, free, shuf, checks = ev["teacher_forced"], ev["free_running"], ev["shuffled"], ev["bar"]["checks"]
+    ratio = free["mouth_mse"] / free["mouth_mse_mean_pose"]
+    return [
+        "| measure | model | baseline | bar | met |", "|---|---|---|---|---|",
+        f"| teacher-forced next-frame RMSE | {tf_['rmse']:.4f} | repeat last frame {tf_['rmse_repeat_last']:.4f}, "
+        f"mean pose {tf_['rmse_mean_pose']:.4f} | below both | "
+        f"{_met(ev, 'teacher_forced_rmse_vs_repeat_last', 'teacher_forced_rmse_vs_mean_pose')} |",
+        f"| free running, jaw/mouth keys: Pearson r | {free['mouth_r']:.3f} | | {checks['mouth_r']['bar']} | "
+        f"{_met(ev, 'mouth_r')} |",
+        f"| free running, jaw/mouth keys: MSE | {free['mouth_mse']:.5f} ({ratio:.3f} × mean pose) | mean pose "
+        f"{free['mouth_mse_mean_pose']:.5f} | ratio {checks['mouth_mse_ratio']['bar']} | "
+        f"{_met(ev, 'mouth_mse_ratio')} |",
+        f"| control: shuffled phoneme timeline, jaw/mouth r | {shuf['mouth_r']:.3f} | | "
+        f"{checks['shuffled_mouth_r']['bar']} | {_met(ev, 'shuffled_mouth_r')} |",
+        f"| jaw/mouth r within each take (mean over takes): own / shuffled timeline | {free['mouth_r_within']:.3f} / "
+        f"{shuf['mouth_r_within']:.3f} | | (not a bar) | |",
+        f"| free running, all keys: MSE ratio / mean r | {free['mse_ratio']:.3f} / {free['mean_r']:.3f} | | | |",
+    ]
+
+
+def _preset_line(meta: dict, run: dict) -> str:
+    tr = run["train"]
+    stop = "stopped by its time budget after" if tr["stopped_by_budget"] else "all"
+    return (f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} shape keys at "
+            f"{meta['fps']:g} fps), trained on {meta['data']}: {stop} {tr['epochs_trained']} of {tr['epochs_planned']} "
+            f"epochs in {tr['minutes']} min (best epoch {tr['best_epoch']}).")
+
+
+def preset_card(meta: dict, folder: Path, run: dict, name: str) -> str:
+    """README.md of the published preset ``name``, from its sealed metadata and recorded run (``folder`` holds its
+    files)."""
+    m = meta["metrics"]
+    size = sum((folder / n).stat().st_size for n in meta["sha256"]) / 2**20
+    lines = [f"# evenet / {name}", "",
+             _preset_line(meta, run) + f" {size:.1f} MB.", "",
+             f"Train: {len(meta['train_takes'])} takes ({meta['train_frames']:,} frames); validation: "
+             f"{len(meta['val_takes'])} takes; {m['split']}: {len(m['takes'])} takes ({m['frames']:,} frames), "
+             f"read once.", "", *result_rows(m), "",
+             f"Bar (declared before measuring): {'passed' if m['bar']['passed'] else 'missed'}.", "",
+             f"Load: `zoo.load(\"evenet/{name}\")` (a `Predictor`), or `zoo evenet predict --model <this folder> "
+             "--text \"…\" --out take.csv`. The recorded run is `run.json`; the model card is `zoo/evenet/README.md`."]
+    return "\n".join(lines) + "\n"
+
+
+def results_synthetic(folder: Path) -> str:
+    """The model card's results block: the committed synthetic preset's recorded evaluation."""
+    import json
+
+    if not (folder / "metadata.json").is_file():
+        return "No preset is committed yet: `make pretrained-evenet` trains and publishes it."
+    meta, run = (json.loads((folder / n).read_text()) for n in ("metadata.json", "run.json"))
+    m = meta["metrics"]
+    return "\n".join([_preset_line(meta, run), "",
+                      f"Held-out {m['split']} takes: {len(m['takes'])} ({m['frames']:,} frames).", "",
+                      *result_rows(m), "",
+                      f"Jaw/mouth keys r: {', '.join(f'{k} {v:.2f}' for k, v in m['mouth_key_r'].items())}."])
+
+
+def pretrained_rows(root: Path) -> str:
+    """The rows of pretrained/README.md for the committed EveNet presets."""
+    import json
+
+    rows = []
+    for folder in sorted(p for p in root.iterdir() if (p / "metadata.json").is_file()) if root.is_dir() else []:
+        meta = json.loads((folder / "metadata.json").read_text())
+        m = meta["metrics"]
+        size = sum((folder / n).stat().st_size for n in meta["sha256"]) / 2**20
+        rows.append(f"| `evenet/{folder.name}` | {meta['data']}; preset `{meta['preset']}`, {meta['epochs_trained']} "
+                    f"epochs (best {meta['best_epoch']}), {meta['training_minutes']} min | {m['split']} "
+                    f"({len(m['takes'])} takes), free running: jaw/mouth r {m['free_running']['mouth_r']:.3f} "
+                    f"(shuffled {m['shuffled']['mouth_r']:.3f}) | {size:.1f} MB |")
+    return "\n".join(rows)
+
+
 def blocks() -> dict[tuple[Path, str], str]:
     """Every generated block: (file, marker) → text."""
-    return {(CARD, "card:presets"): presets_table(), (CARD, "card:deviations"): deviations_table()}
+    import zoo
+
+    root = Path(zoo.PRETRAINED) / "evenet"
+    return {(CARD, "card:presets"): presets_table(), (CARD, "card:deviations"): deviations_table(),
+            (CARD, "card:results-synthetic"): results_synthetic(root / "synthetic"),
+            (Path(zoo.PRETRAINED) / "README.md", "card:evenet"): pretrained_rows(root)}
 
 
 def write_card() -> None:

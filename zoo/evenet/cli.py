@@ -330,7 +330,7 @@ def run(args, checked: dict) -> int:
     if args.action == "evaluate":
         from .predict import evaluate
 
-        result = evaluate(args.model, args.data, takes=checked["takes"])
+        result, _ = evaluate(args.model, args.data, takes=checked["takes"])
         if args.out:
             from zoo.datasets.cache import atomic_write_bytes
 

@@ -130,25 +130,35 @@ class Predictor:
         return self.generator.stream(seed)
 
 
-def evaluate(model_dir: str | os.PathLike, data_dir: str | os.PathLike, takes: Sequence[str] | None = None) -> dict:
+def evaluate(model_dir: str | os.PathLike, data_dir, takes: Sequence[str] | None = None,
+             shuffle_seed: int | None = None) -> tuple[dict, dict[str, Animation]]:
     """Held-out measures (``metrics``) of a model directory on takes of an EveNet folder (default: the model's
     recorded test takes, else its validation takes): teacher-forced RMSE beside the repeat-last and mean-pose
-    baselines, and free-running generation from each take's own label schedule."""
-    from .metrics import free_running, teacher_forced
+    baselines, free-running generation from each take's own label schedule, and the shuffled-timeline control.
+    Returns (figures, {take: the generated Animation})."""
+    from .metrics import SHUFFLE_SEED, free_running, shuffle_runs, teacher_forced, within_take_r
     from .train import label_ids, predict_teacher_forced, read_takes, take_sequence
 
     predictor = Predictor.load(model_dir)
     config, meta = predictor.config, predictor.metadata
     names = list(takes or meta.get("test_takes") or meta.get("val_takes") or [])
-    all_takes, _ = read_takes(data_dir)
-    chosen = [t for t in all_takes if t.clip.name in set(names)]
+    chosen = [t for t in read_takes(data_dir)[0] if t.clip.name in set(names)]
     if not chosen:
         raise ValueError(f"none of the takes {names[:3]}… is in {data_dir}")
     mean_pose = np.asarray(meta.get("mean_pose") or np.mean([t.clip.targets.mean(0) for t in chosen], 0))
-    sequences = [take_sequence(config, t.clip.name, t.clip.with_channels(config.names).targets, *label_ids(config, t))
-                 for t in chosen]
-    forced = teacher_forced([predict_teacher_forced(predictor.model, config, s) for s in sequences],
-                            [s.frames for s in sequences], mean_pose)
-    generated = [predictor.generator.fast(label_ids(config, t)[0], label_ids(config, t)[1]) for t in chosen]
-    free = free_running(generated, [s.frames for s in sequences], config.names, mean_pose)
-    return {"takes": [t.clip.name for t in chosen], "teacher_forced": forced, "free_running": free.summary()}
+    rng = np.random.default_rng(SHUFFLE_SEED if shuffle_seed is None else shuffle_seed)
+    labels = [label_ids(config, t) for t in chosen]
+    refs = [t.clip.with_channels(config.names).targets for t in chosen]
+    sequences = [take_sequence(config, t.clip.name, r, *ids) for t, r, ids in zip(chosen, refs, labels)]
+    forced = teacher_forced(predict_teacher_forced(predictor.model, config, sequences), refs, mean_pose)
+    generated = [predictor.generator.fast(e, p) for e, p in labels]
+    shuffled = [predictor.generator.fast(e, shuffle_runs(p, rng)) for e, p in labels]
+    free = free_running(generated, refs, config.names, mean_pose)
+    mouth = free.subsets["mouth"].channels if "mouth" in free.subsets else ()
+    figures = {"takes": [t.clip.name for t in chosen], "frames": int(sum(len(r) for r in refs)),
+               "teacher_forced": forced,
+               "free_running": {**free.summary(), "mouth_r_within": within_take_r(generated, refs, config.names)},
+               "shuffled": {**free_running(shuffled, refs, config.names, mean_pose).summary(),
+                            "mouth_r_within": within_take_r(shuffled, refs, config.names)},
+               "mouth_keys": list(mouth), "mouth_key_r": {k: round(free.per_channel_r[k], 4) for k in mouth}}
+    return figures, {t.clip.name: Animation(g, config.names, config.fps) for t, g in zip(chosen, generated)}

@@ -156,14 +156,31 @@ class TrainingState:
         return terms
 
 
-def predict_teacher_forced(model, config: Config, sequence: TakeSequence) -> np.ndarray:
-    """The model's prediction of every frame of a take from its true past (n, D), one full pass."""
+def predict_teacher_forced(model, config: Config, sequences: TakeSequence | Sequence[TakeSequence],
+                           batch_steps: int = 1 << 16) -> np.ndarray | list[np.ndarray]:
+    """The model's prediction of every frame of each take from its true past ((n, D) a take), full passes over
+    batches of takes padded at the end (at most ``batch_steps`` padded steps a call; padding comes after a take,
+    so it never reaches its frames)."""
     from .features import step_values
 
-    out = model({"steps": sequence.inputs[None], "emotion": sequence.emotion[None],
-                 "phoneme": sequence.phoneme[None]}, training=False)
-    values = step_values(np.asarray(out)[0], config)
-    return values.reshape(len(sequence.frames), config.data_dim)
+    single = isinstance(sequences, TakeSequence)
+    sequences = [sequences] if single else list(sequences)
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    out: list = [None] * len(sequences)
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and (end + 1 - start) * len(sequences[order[end]]) <= batch_steps:
+            end += 1
+        group = [sequences[i] for i in order[start:end]]
+        batch = batch_arrays(group, [Chunk(k, 0, 0, len(s)) for k, s in enumerate(group)], multiple=PAD_MULTIPLE)
+        y = np.asarray(model({"steps": batch["inputs"], "emotion": batch["emotion"], "phoneme": batch["phoneme"]},
+                             training=False))
+        for row, i in enumerate(order[start:end]):
+            seq = sequences[i]
+            out[i] = step_values(y[row, :len(seq)], config).reshape(len(seq.frames), config.data_dim)
+        start = end
+    return out[0] if single else out
 
 
 def read_takes(data: str | os.PathLike | Sequence[EvenetTake], speakers: Mapping[str, str] | None = None):
@@ -245,8 +262,8 @@ def train(config: Config, data, workdir: str | os.PathLike, *, val_takes: Sequen
     def validate(epoch: int) -> dict:
         if not val_seqs:
             return {}
-        predictions = [predict_teacher_forced(state.model, config, s) for s in val_seqs]
-        return teacher_forced(predictions, [s.frames for s in val_seqs], mean_pose)
+        return teacher_forced(predict_teacher_forced(state.model, config, val_seqs), [s.frames for s in val_seqs],
+                              mean_pose)
 
     result = trainer.fit(state.checkpointed(), epochs=config.epochs, steps_per_epoch=steps_per_epoch,
                          dataset=dataset, step=state.train_step, validate=validate, rows_per_step=config.batch_size,

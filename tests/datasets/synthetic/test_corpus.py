@@ -68,6 +68,14 @@ def test_facegood_subset_writes_the_same_bytes(generated, tmp_path):
         corpus.write_facegood_subset(tmp_path, seed=7, ids=["nope"], config=TEST_CONFIG)
 
 
+def test_evenet_subset_writes_the_same_bytes(generated, tmp_path):
+    out, manifest = generated
+    ids = [u["id"] for u in manifest["utterances"] if u.get("ravdess") is None][3:5]
+    assert corpus.write_evenet_subset(tmp_path, seed=7, ids=ids, config=TEST_CONFIG) == ids
+    for rel in [f"{ids[0]}.dat", f"{ids[0]}.pho", f"{ids[1]}.emo", f"{ids[1]}.wav", "reader_config.json"]:
+        assert (tmp_path / rel).read_bytes() == (out / "evenet" / rel).read_bytes()
+
+
 def test_evenet_layout(generated):
     out, manifest = generated
     clips = read_evenet(out / "evenet")
