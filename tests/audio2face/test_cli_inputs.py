@@ -318,7 +318,10 @@ def test_ctrl_c_exits_130_and_leaves_nothing(env, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "zoo.cli", "audio2face", "predict", "--model", env["M"],
                                 "--audio", env["W"], "--out", out, "--engine", "keras"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # arguments checked; TensorFlow loading
+    maps = Path(f"/proc/{process.pid}/maps")  # TensorFlow's library mapped: the arguments are checked, work began
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline and "tensorflow" not in maps.read_text():
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err

@@ -28,6 +28,11 @@ REFUSALS = [
      r"'take01' is also a validation take"),
     ("unknown-config-field", "train --data {D} --workdir {T}/w --set colour=1", r"FIELD one of"),
     ("bad-config-value", "train --data {D} --workdir {T}/w --set lineage=\"gan\"", r"lineage must be one of"),
+    ("speakers-without-map", "train --data {D} --workdir {T}/w --val-speakers s1", r"needs --speakers"),
+    ("unknown-speaker", "train --data {D} --workdir {T}/w --speakers {SPK} --test-speakers s9",
+     r"--test-speakers s9: no speaker 's9' in --speakers"),
+    ("takes-and-speakers", "train --data {D} --workdir {T}/w --speakers {SPK} --val-speakers s1 --val-takes take01",
+     r"by takes or by speakers, not both"),
     ("remote-live-host", "live --model {M} --host 0.0.0.0", r"--host 0.0.0.0: is not a loopback address"),
 ]
 
@@ -41,10 +46,25 @@ def test_refusals_are_one_line_before_tensorflow(case, argv, pattern, tiny_model
     import soundfile as sf
 
     sf.write(wav, 0.3 * np.sin(np.arange(16000) / 10.0), 16000)
-    args = shlex.split(argv.format(M=tiny_model[0], T=tmp_path, D=evenet_folder, WAV=wav))
+    speakers = tmp_path / "speakers.json"
+    speakers.write_text(json.dumps({f"take{i:02d}": f"s{i % 3}" for i in range(12)}))
+    args = shlex.split(argv.format(M=tiny_model[0], T=tmp_path, D=evenet_folder, WAV=wav, SPK=speakers))
     line = check_fails_before_tensorflow(["evenet", *args])
     assert len(line.splitlines()) == 1 and re.search(pattern, line), line
     assert not any(p.suffix in (".csv", ".wav") and p.name != "speech.wav" for p in tmp_path.iterdir())
+    assert not (tmp_path / "w").exists()
+
+
+def test_train_by_speaker(evenet_folder, tmp_path, capsys):
+    speakers = tmp_path / "speakers.csv"
+    speakers.write_text("take,speaker\n" + "".join(f"take{i:02d},s{i % 3}\n" for i in range(12)))
+    status, _, err = run_cli(["evenet", "train", "--data", evenet_folder, "--workdir", tmp_path / "w", "--preset",
+                              "tiny", "--epochs", "1", "--speakers", speakers, "--val-speakers", "s1",
+                              "--test-speakers", "s2", "--quiet"], capsys)
+    assert status == 0, err
+    meta = json.loads((tmp_path / "w" / "model" / "metadata.json").read_text())
+    assert meta["test_takes"] == [f"take{i:02d}" for i in range(2, 12, 3)]
+    assert meta["val_takes"] == [f"take{i:02d}" for i in range(1, 12, 3)]
 
 
 def test_predict_writes_the_original_csv_the_wav_and_named_json(tiny_model, tmp_path, capsys):

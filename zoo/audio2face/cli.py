@@ -89,26 +89,8 @@ def _names_file(path, argument: str):
 
 
 def read_emotion_labels(path) -> dict[str, str]:
-    """{clip: label} from a JSON object or a ``clip,label`` CSV (a header row ``clip,emotion`` is skipped)."""
-    path = check.input_file(path, "--emotions", (".json", ".csv"))
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            labels = json.loads(text)
-            if not isinstance(labels, dict):
-                raise ValueError("a JSON object {clip: label} was expected")
-        else:
-            rows = [line.split(",") for line in text.splitlines() if line.strip()]
-            if rows and rows[0][:1] == ["clip"]:
-                rows = rows[1:]
-            if any(len(r) != 2 for r in rows):
-                raise ValueError("every row must be clip,label")
-            labels = {c.strip(): e.strip() for c, e in rows}
-    except ValueError as exc:
-        raise check.UsageError("--emotions", path, str(exc)) from None
-    if not all(isinstance(v, str) and v for v in labels.values()):
-        raise check.UsageError("--emotions", path, "every label must be a non-empty string")
-    return labels
+    """{clip: label} from a JSON object or a ``clip,label`` CSV (``zoo.core.validate.name_map``)."""
+    return check.name_map(path, "--emotions")
 
 
 def parse_blend(text: str, known) -> dict[str, float]:

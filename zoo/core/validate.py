@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import socket
 from collections.abc import Sequence
@@ -219,6 +220,30 @@ def band_limit_hz(audio: np.ndarray, rate: int, floor_db: float = 60.0) -> float
     return float(above[-1] * rate / size)
 
 
-__all__ = ["UsageError", "positive_int", "non_negative_int", "odd_positive_int", "positive_float", "input_file",
-           "input_folder", "output_file", "output_folder", "udp_target", "audio_input", "band_limit_hz",
+__all__ = ["UsageError", "name_map", "positive_int", "non_negative_int", "odd_positive_int", "positive_float",
+           "input_file", "input_folder", "output_file", "output_folder", "udp_target", "audio_input", "band_limit_hz",
            "LOOPBACK_NAMES"]
+
+
+def name_map(path, argument: str) -> dict[str, str]:
+    """{name: label} from a JSON object or a two-column ``name,label`` CSV (a header row starting ``clip``, ``take``
+    or ``name`` is skipped); every label a non-empty string. A UsageError names ``argument`` and the cause."""
+    path = input_file(path, argument, (".json", ".csv"))
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            labels = json.loads(text)
+            if not isinstance(labels, dict):
+                raise ValueError("a JSON object {name: label} was expected")
+        else:
+            rows = [line.split(",") for line in text.splitlines() if line.strip()]
+            if rows and rows[0][:1] in (["clip"], ["take"], ["name"]):
+                rows = rows[1:]
+            if any(len(r) != 2 for r in rows):
+                raise ValueError("every row must be name,label")
+            labels = {c.strip(): e.strip() for c, e in rows}
+    except ValueError as exc:
+        raise UsageError(argument, path, str(exc)) from None
+    if not all(isinstance(v, str) and v for v in labels.values()):
+        raise UsageError(argument, path, "every label must be a non-empty string")
+    return labels

@@ -22,6 +22,7 @@ import numpy as np
 
 from zoo.core import cli as common
 from zoo.core import validate as check
+from zoo.datasets.synthetic.speech import VOICES
 
 from .config import PRESETS
 
@@ -42,6 +43,10 @@ def add_commands(parser) -> None:
     t = actions["train"]
     t.add_argument("--val-takes", help="comma-separated validation takes (default: 20%% of the other takes)")
     t.add_argument("--test-takes", help="comma-separated test takes: never read by training (evaluate them after)")
+    t.add_argument("--speakers", metavar="FILE", help="the speaker of each take (JSON {take: speaker} or CSV "
+                                                        "take,speaker), for --val-speakers/--test-speakers")
+    t.add_argument("--val-speakers", help="comma-separated speakers whose takes validate (needs --speakers)")
+    t.add_argument("--test-speakers", help="comma-separated speakers whose takes are test only (needs --speakers)")
     t.add_argument("--legacy-same-padding", action="store_true",
                    help="master's SAME-padded convolutions and unshifted loss (leaks the current frame; for "
                         "reproducing the original only)")
@@ -51,7 +56,7 @@ def add_commands(parser) -> None:
     p.add_argument("--transcript", help="the words spoken in --audio")
     p.add_argument("--emotion", default="neutral", help="emotion label of the model (info lists them) or a RAVDESS "
                                                         "name (default neutral)")
-    p.add_argument("--voice", default="female_warm", choices=["male_deep", "male_bright", "female_warm", "female_high"],
+    p.add_argument("--voice", default="female_warm", choices=sorted(VOICES),
                    help="espeak-ng voice speaking --text, and the reference voice aligning --audio")
     p.add_argument("--video", metavar="MP4", help="also render the synthetic face with the speech muxed in")
     p.add_argument("--naive", action="store_true", help="the original's generation loop (the full network every "
@@ -118,6 +123,8 @@ def _check_predict(args) -> dict:
 
 
 def _check_predict_inputs(args) -> dict:
+    from zoo.datasets.evenet import FROM_RAVDESS
+
     from .timeline import align_transcript, text_timeline
 
     common.check_outputs(args)
@@ -130,8 +137,7 @@ def _check_predict_inputs(args) -> dict:
     if args.text is not None:
         if args.transcript:
             raise check.UsageError("--transcript", args.transcript, "goes with --audio (the words of a recording)")
-        spoken = args.emotion if args.emotion in ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
-                                                  "surprised") else "neutral"
+        spoken = args.emotion if args.emotion in FROM_RAVDESS else "neutral"  # the voice's prosody
         timeline = text_timeline(args.text, voice=args.voice, emotion=spoken, fps=config.fps)
         check.output_file(str(Path(args.out).with_suffix(".wav")), "--out", (".wav",))
     else:
@@ -167,6 +173,18 @@ def _check_train(args) -> dict:
     both = sorted(set(val) & set(test))
     if both:
         raise check.UsageError("--test-takes", args.test_takes, f"{both[0]!r} is also a validation take")
+    speakers = check.name_map(args.speakers, "--speakers") if args.speakers else None
+    by_speaker = {}
+    for flag, text in (("--val-speakers", args.val_speakers), ("--test-speakers", args.test_speakers)):
+        if text and speakers is None:
+            raise check.UsageError(flag, text, "needs --speakers (which take is whose)")
+        by_speaker[flag] = common.name_list(text, flag, set((speakers or {}).values()), "speaker {} in --speakers")
+    if by_speaker["--val-speakers"] or by_speaker["--test-speakers"]:
+        if val or test:
+            raise check.UsageError("--val-speakers", args.val_speakers, "split by takes or by speakers, not both")
+        both = sorted(set(by_speaker["--val-speakers"]) & set(by_speaker["--test-speakers"]))
+        if both:
+            raise check.UsageError("--test-speakers", args.test_speakers, f"{both[0]!r} is also a validation speaker")
     overrides = common.config_overrides(args, {}, config_fields=[f.name for f in fields(Config)])
     if args.legacy_same_padding:
         overrides["legacy_same_padding"] = True
@@ -174,7 +192,8 @@ def _check_train(args) -> dict:
         config = preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:
         raise check.UsageError("--set", None, str(exc)) from None
-    return {"config": config, "val": val, "test": test}
+    return {"config": config, "val": val, "test": test, "speakers": speakers,
+            "val_speakers": by_speaker["--val-speakers"], "test_speakers": by_speaker["--test-speakers"]}
 
 
 def _check_evaluate(args) -> dict:
@@ -319,7 +338,9 @@ def run(args, checked: dict) -> int:
         from .train import train
 
         summary = train(checked["config"], args.data, args.workdir, val_takes=checked["val"],
-                        test_takes=checked["test"], **common.train_options(args))
+                        test_takes=checked["test"], speakers=checked["speakers"],
+                        val_speakers=checked["val_speakers"], test_speakers=checked["test_speakers"],
+                        **common.train_options(args))
         common.print_json({k: summary.get(k) for k in ("epochs_trained", "best_epoch", "val", "state_sha256")})
         print(f"model written to {Path(args.workdir) / 'model'}")
         return 0

@@ -108,8 +108,8 @@ class Predictor:
         if (text is None) == (audio is None):
             raise ValueError("give either text or audio (with its transcript)")
         if text is not None:
-            ravdess = emotion if emotion in FROM_RAVDESS else "neutral"
-            return text_timeline(text, voice=voice, emotion=ravdess, fps=self.config.fps)
+            return text_timeline(text, voice=voice, emotion=emotion if emotion in FROM_RAVDESS else "neutral",
+                                 fps=self.config.fps)
         if not transcript:
             raise ValueError("audio needs its transcript (the words spoken) to be aligned")
         if isinstance(audio, (str, os.PathLike)):
