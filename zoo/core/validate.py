@@ -138,11 +138,12 @@ def output_folder(path, argument: str) -> Path:
 LOOPBACK_NAMES = ("localhost",)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names a loopback address: ``localhost``, 127.0.0.0/8 or ``::1`` (``[::1]`` too)."""
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: only --allow-remote resolves it
 
@@ -164,7 +165,7 @@ def udp_target(text: str, argument: str = "--udp", allow_remote: bool = False) -
         raise UsageError(argument, text, f"port {port_text!r} is not a number") from None
     if not 1 <= port <= 65535:
         raise UsageError(argument, text, f"port {port} is outside 1-65535")
-    if not _is_loopback(host) and not allow_remote:
+    if not is_loopback(host) and not allow_remote:
         raise UsageError(argument, text, "not a loopback address; add --allow-remote to send beyond this machine")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
@@ -220,9 +221,9 @@ def band_limit_hz(audio: np.ndarray, rate: int, floor_db: float = 60.0) -> float
     return float(above[-1] * rate / size)
 
 
-__all__ = ["UsageError", "name_map", "positive_int", "non_negative_int", "odd_positive_int", "positive_float",
-           "input_file", "input_folder", "output_file", "output_folder", "udp_target", "audio_input", "band_limit_hz",
-           "LOOPBACK_NAMES"]
+__all__ = ["UsageError", "name_map", "is_loopback", "positive_int", "non_negative_int", "odd_positive_int",
+           "positive_float", "input_file", "input_folder", "output_file", "output_folder", "udp_target",
+           "audio_input", "band_limit_hz", "LOOPBACK_NAMES"]
 
 
 def name_map(path, argument: str) -> dict[str, str]:

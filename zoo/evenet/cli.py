@@ -99,13 +99,11 @@ def _take_list(text: str | None, argument: str, known: set[str]) -> list[str]:
 
 
 def _emotion(text: str, config, argument: str = "--emotion") -> int:
-    from zoo.datasets.evenet import FROM_RAVDESS
-
-    folded = {c.lower(): i for i, c in enumerate(config.emotion_categories)}
-    label = FROM_RAVDESS.get(text, text).lower()
-    if label not in folded:
-        raise check.UsageError(argument, text, f"not an emotion of this model ({', '.join(config.emotion_categories)})")
-    return folded[label]
+    try:
+        return config.emotion_index(text)
+    except ValueError:
+        raise check.UsageError(argument, text, f"not an emotion of this model "
+                                               f"({', '.join(config.emotion_categories)})") from None
 
 
 def _flag_error(exc: check.UsageError) -> check.UsageError:

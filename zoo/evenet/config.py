@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from zoo.core.configs import ConfigBase
-from zoo.datasets.evenet import EMOTION_CATEGORIES, EVENET_FPS, PHONEME_CATEGORIES
+from zoo.datasets.evenet import EMOTION_CATEGORIES, EVENET_FPS, FROM_RAVDESS, PHONEME_CATEGORIES
 
 LINEAGES = ("regression", "frames_softmax", "key_sampling")
 EMOTION_KINDS = ("onehot", "embedding")
@@ -137,6 +137,15 @@ class Config(ConfigBase):
         """Steps the output at t actually depends on: 1 + Σ over layers (incl. the causal one, d = 1) of
         (fw − 1 + a)·d. Equals ``receptive_field`` unless legacy (master fw 8: 5111, not 3578)."""
         return 1 + (self.filter_width - 1 + self.lag_offset) * (1 + sum(self.dilations))
+
+    def emotion_index(self, label: str) -> int:
+        """The id of an emotion among ``emotion_categories``: an EveNet label ("Happy") or a RAVDESS name
+        ("happy"), case-insensitive; a ValueError lists the categories."""
+        folded = {c.lower(): i for i, c in enumerate(self.emotion_categories)}
+        key = FROM_RAVDESS.get(str(label), str(label)).lower()
+        if key not in folded:
+            raise ValueError(f"unknown emotion {label!r}; the model knows {', '.join(self.emotion_categories)}")
+        return folded[key]
 
     @property
     def names(self) -> tuple[str, ...]:

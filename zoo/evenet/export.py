@@ -29,7 +29,7 @@ def teacher_forced_tf(model, frames, emotion, phoneme):
     """The ``serving_default`` computation in TF ops (module docstring); (B, T, D) predictions."""
     import tensorflow as tf
 
-    from .features_tf import decode_tf, encode_tf
+    from .features_tf import encode_tf, step_values_tf
 
     c = model.config
     batch, steps_t = tf.shape(frames)[0], tf.shape(frames)[1]
@@ -43,7 +43,7 @@ def teacher_forced_tf(model, frames, emotion, phoneme):
     if not c.legacy_same_padding:
         steps = tf.concat([tf.zeros_like(steps[:, :1]), steps[:, :-1]], axis=1)
     out = model({"steps": steps, "emotion": emotion, "phoneme": phoneme}, training=False)
-    values = out if c.lineage == "regression" else decode_tf(out)
+    values = step_values_tf(c, out)
     return tf.reshape(values, [batch, steps_t, c.data_dim])
 
 

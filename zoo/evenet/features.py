@@ -66,8 +66,7 @@ def step_values(outputs: np.ndarray, config: Config) -> np.ndarray:
 
 def step_labels(labels: np.ndarray, config: Config) -> np.ndarray:
     """Per-frame label ids (T,) → per-step ids: repeated for each key in lineage C."""
-    labels = np.asarray(labels)
-    return np.repeat(labels, config.steps_per_frame, axis=0)
+    return np.repeat(np.asarray(labels), config.steps_per_frame, axis=-1)
 
 
 def schedule_ids(labels: Sequence[str], categories: Sequence[str]) -> np.ndarray:

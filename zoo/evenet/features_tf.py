@@ -18,6 +18,11 @@ def encode_tf(values):
             + tf.one_hot(tf.cast(high, tf.int32), depth) * frac)
 
 
+def step_values_tf(config, outputs):
+    """The network's outputs → shape-key values: as they are (A), the expectation of the 11 classes (B, C)."""
+    return outputs if config.lineage == "regression" else decode_tf(outputs)
+
+
 def decode_tf(probabilities):
     """Σ_k p_k·k/10 over the last axis."""
     values = tf.range(CLASSES, dtype=probabilities.dtype) / float(CLASSES - 1)

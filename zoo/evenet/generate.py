@@ -24,14 +24,14 @@ import tensorflow as tf
 
 from . import features
 from .config import Config
-from .features_tf import decode_tf, encode_tf
+from .features_tf import encode_tf, step_values_tf
 from .model import StepGraph, WaveNet
 
 
 def frame_label_steps(config: Config, frame_ids: np.ndarray) -> np.ndarray:
     """Per-frame ids (B, N) → the ids carried by the input steps predicting them (B, N·steps_per_frame):
     repeated per key (C) and, for legacy, shifted one step late (the first repeated)."""
-    ids = np.repeat(np.asarray(frame_ids, np.int32), config.steps_per_frame, axis=-1)
+    ids = features.step_labels(np.asarray(frame_ids, np.int32), config)
     if config.legacy_same_padding:
         ids = np.concatenate([ids[..., :1], ids[..., :-1]], axis=-1)
     return ids
@@ -66,7 +66,7 @@ class Generator:
     # ------------------------------------------------------------------ output ↔ next input, in TF
     def values_tf(self, y):
         """A step's output → its shape-key values: (B, D) for A and B, (B,) for C."""
-        return y if self.config.lineage == "regression" else decode_tf(y)
+        return step_values_tf(self.config, y)
 
     def input_tf(self, values):
         """Values of one step → the next input step (B, C)."""

@@ -31,7 +31,6 @@ Example::
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import numbers
@@ -44,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zoo.core.validate import is_loopback
 from zoo.datasets.evenet import PHONEME_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,6 @@ _POLL_SECONDS = 0.05  # serve_forever's poll interval: how long close() may wait
 _JOIN_SECONDS = 2.0
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "MAX_LINE_BYTES", "LiveController", "LiveRun", "is_loopback", "run_live"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names a loopback address: ``localhost``, 127.0.0.0/8 or ``::1``."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _short(text: str, limit: int = 48) -> str:
@@ -270,7 +260,7 @@ class LiveController:
             try:
                 connection.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked on reading
             except OSError:
-                pass
+                pass  # already closed by the client: nothing to wake
         for _, handler in connections:
             handler.join(_JOIN_SECONDS)
         log.info("EveNet live control on %s:%d closed", *server.server_address[:2])
@@ -344,7 +334,7 @@ class _Handler(socketserver.StreamRequestHandler):
                     break
                 received += len(chunk)
         except OSError:
-            pass
+            pass  # the client went away first: nothing left to drain
 
 
 class _Server(socketserver.ThreadingTCPServer):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from .config import Config
-from .features_tf import decode_tf, encode_tf
+from .features_tf import encode_tf, step_values_tf
 
 
 def _per_key(mask, like):
@@ -22,13 +22,8 @@ def _per_key(mask, like):
                            tf.shape(like))
 
 
-def predicted_values(config: Config, outputs):
-    """Outputs → shape-key values: as they are (A), the expectation of the 11 classes (B, C)."""
-    return outputs if config.lineage == "regression" else decode_tf(outputs)
-
-
 def rmse(config: Config, outputs, targets, mask):
-    values = predicted_values(config, outputs)
+    values = step_values_tf(config, outputs)
     m = _per_key(mask, values)
     return tf.sqrt(tf.reduce_sum(m * tf.square(values - targets)) / tf.maximum(tf.reduce_sum(m), 1.0))
 

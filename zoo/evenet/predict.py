@@ -74,11 +74,7 @@ class Predictor:
             if not 0 <= int(emotion) < len(categories):
                 raise ValueError(f"emotion id {emotion} outside 0…{len(categories) - 1}")
             return int(emotion)
-        label = FROM_RAVDESS.get(str(emotion), str(emotion))
-        folded = {c.lower(): i for i, c in enumerate(categories)}
-        if label.lower() not in folded:
-            raise ValueError(f"unknown emotion {emotion!r}; the model knows {', '.join(categories)}")
-        return folded[label.lower()]
+        return self.config.emotion_index(emotion)
 
     def emotion_schedule(self, emotion, frames: int) -> np.ndarray:
         if isinstance(emotion, (np.ndarray, list, tuple)) and not isinstance(emotion, str):
