@@ -35,10 +35,20 @@ PRESET = "master"
 EPOCHS = 400
 BUDGET_MINUTES = 11.0
 TEST_SPEAKER, HELD_OUT = "female_high", 0.15
+# the corpus seed: seed 0's test takes were read once, by the first published model (stop 20); the choices made
+# since (input noise, residual output) were made on validation takes, and the test takes of seed 1 are unread
+CORPUS_SEED = 1
 # declared before measuring (issue 13, item 9): on the test takes, teacher-forced RMSE below both baselines;
-# free running, the mouth keys' r ≥ 0.5 and MSE ≤ 0.6 × the mean pose's; the shuffled timeline's r ≤ 0.1
-BAR = {"mouth_r": 0.5, "mouth_mse_ratio": 0.6, "shuffled_mouth_r": 0.1}
+# free running, the mouth keys' r ≥ 0.5 and MSE ≤ 0.6 × the mean pose's; the shuffled timeline's r ≤ 0.1.
+# Declared before the seed-1 run: the same r bars within each take (``metrics.within_take_r``), which between-take
+# mean poses cannot reach (the pooled control keeps them: ``metrics.between_take_share``)
+BAR = {"mouth_r": 0.5, "mouth_mse_ratio": 0.6, "shuffled_mouth_r": 0.1, "mouth_r_within": 0.5,
+       "shuffled_mouth_r_within": 0.1}
 PREVIEW_SECONDS = 8.0
+# options of ``PRESET`` for this recipe, chosen on validation takes of the seed-0 corpus (5-minute runs, the lowest
+# free-running jaw/mouth MSE ratio; candidates: input noise σ 0, 0.02, 0.05, 0.1, 0.2, 0.3, and the residual output
+# with σ 0, 0.05, 0.1, 0.2 (σ 0.2 also with the clean frame as its base); the test takes were never read)
+RECIPE_OPTIONS = {"input_noise": 0.3}
 
 
 def synthetic_split(takes, seed: int) -> tuple[list[str], list[str]]:
@@ -66,7 +76,8 @@ def run_training(args, out: Path, prepared: dict, *_) -> dict:
     val, test = _names(args.val_clips), _names(args.test_clips)
     if prepared["synthetic"] and not val:
         val, test = synthetic_split([p.stem for p in data.glob("*.dat")], args.seed)
-    config = preset(args.preset, epochs=args.epochs or EPOCHS, seed=123 if args.seed is None else 123 + args.seed)
+    config = preset(args.preset, epochs=args.epochs or EPOCHS, seed=123 if args.seed is None else 123 + args.seed,
+                    **(RECIPE_OPTIONS if args.preset == PRESET else {}))
     summary = train(config, data, out / "train", val_takes=val, test_takes=test, max_minutes=args.budget_minutes,
                     progress=not args.quiet)
     history = summary["history"]
@@ -90,6 +101,8 @@ def run_evaluation(args, out: Path, prepared: dict, trained: dict, *_) -> dict:
     figures = {"mouth_r": (s["mouth_r"], ">=", BAR["mouth_r"]),
                "mouth_mse_ratio": (s["mouth_mse"] / s["mouth_mse_mean_pose"], "<=", BAR["mouth_mse_ratio"]),
                "shuffled_mouth_r": (control["mouth_r"], "<=", BAR["shuffled_mouth_r"]),
+               "mouth_r_within": (s["mouth_r_within"], ">=", BAR["mouth_r_within"]),
+               "shuffled_mouth_r_within": (control["mouth_r_within"], "<=", BAR["shuffled_mouth_r_within"]),
                "teacher_forced_rmse_vs_repeat_last": (tf_["rmse"] / tf_["rmse_repeat_last"], "<", 1.0),
                "teacher_forced_rmse_vs_mean_pose": (tf_["rmse"] / tf_["rmse_mean_pose"], "<", 1.0)}
     checks = {k: {"value": round(float(v), 4), "bar": f"{op} {bar}",
@@ -228,7 +241,8 @@ def main(argv=None) -> int:
     parser.add_argument("--budget-minutes", type=float, default=BUDGET_MINUTES,
                         help=f"training time budget (default {BUDGET_MINUTES:g})")
     parser.add_argument("--corpus-preset", default="small", choices=["small", "medium"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=CORPUS_SEED, help=f"corpus seed (default {CORPUS_SEED}); the "
+                        "training seed is 123 + this")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--publish", help="also copy the model to this pretrained preset folder")
     parser.add_argument("--pretrained", action="store_true",

@@ -63,7 +63,10 @@ def test_keras_models_have_the_golden_counts():
 @pytest.mark.parametrize("bad, cause", [
     ({"lineage": "gan"}, "lineage"), ({"loss": "ce"}, "rmse only"), ({"dilations": ()}, "dilation"),
     ({"emotion_categories": tuple(f"e{i}" for i in range(65))}, "do not fit"), ({"phoneme_channels": 10}, "56"),
-    ({"output_names": ("a",)}, "output_names"),
+    ({"output_names": ("a",)}, "output_names"), ({"input_noise": -0.1}, "input_noise"),
+    ({"input_noise": float("nan")}, "input_noise"),
+    ({"residual_output": True, "legacy_same_padding": True}, "residual"),
+    ({"residual_output": True, "lineage": "frames_softmax"}, "residual"),
 ])
 def test_invalid_configs(bad, cause):
     with pytest.raises(ValueError, match=cause):

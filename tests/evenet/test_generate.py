@@ -26,6 +26,7 @@ TINY = {
     "A": preset("tiny"),
     "A-fw3-legacy": preset("tiny", filter_width=3, legacy_same_padding=True),
     "A-fw8": preset("tiny", filter_width=8, dilations=(1, 2, 4)),
+    "A-residual": preset("tiny", residual_output=True),
     "B": preset("tiny", lineage="frames_softmax", emotion_kind="embedding", filter_width=3),
     "C": preset("tiny", lineage="key_sampling", emotion_kind="embedding"),
 }

@@ -94,3 +94,20 @@ def test_conditioning_is_per_frame():
     p[0, 12] = 0
     diff = np.abs(_run(model, x, p=p) - base).max(axis=-1)[0]
     assert diff[12] > 0 and diff[:12].max() == 0  # a label acts at its own step and after, never before
+
+
+def test_residual_output_is_the_last_frame_plus_a_step():
+    """``residual_output``: with the head's last layer zeroed (Δ = 0) the model is the repeat-last-frame predictor;
+    outside training the output is clipped to [0, 1], in training it is not (the loss sees x[t] + Δ)."""
+    from zoo.evenet.model import build_model
+
+    model = build_model(preset("tiny", residual_output=True))
+    x = np.random.default_rng(0).uniform(-0.5, 1.5, (1, 30, 4)).astype(np.float32)
+    inputs = {"steps": x, "emotion": np.zeros((1, 30), np.int32), "phoneme": np.full((1, 30), 47, np.int32)}
+    moving = np.asarray(model(inputs, training=True))
+    assert np.abs(moving - x).max() > 1e-3  # a fresh head moves
+    np.testing.assert_array_equal(np.asarray(model(inputs)), np.clip(moving, 0.0, 1.0))
+    model.post2.kernel.assign(np.zeros(model.post2.kernel.shape, np.float32))
+    model.post2.bias.assign(np.zeros(model.post2.bias.shape, np.float32))
+    np.testing.assert_allclose(np.asarray(model(inputs, training=True)), x, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(model(inputs)), np.clip(x, 0.0, 1.0), atol=1e-6)

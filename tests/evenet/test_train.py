@@ -166,3 +166,27 @@ def test_split_by_speaker(evenet_folder, tmp_path):
     train, val, test = split_takes(takes, val_speakers=["s1"], test_speakers=["s2"])
     assert {t.clip.subject for t in train} == {"s0"} and {t.clip.subject for t in val} == {"s1"}
     assert {t.clip.subject for t in test} == {"s2"} and len(train) + len(val) + len(test) == 12
+
+
+def test_input_noise_is_seeded_by_the_step_and_reaches_the_loss():
+    """``input_noise``: the same step of the same state draws the same noise (a resumed run trains alike); σ > 0
+    changes the loss against σ = 0."""
+    import keras
+
+    from zoo.evenet.train import TrainingState
+
+    def loss(noise: float, step: int = 0) -> float:
+        keras.utils.set_random_seed(0)
+        state = TrainingState.create(preset("tiny", data_dim=2, input_noise=noise))
+        state.optimizer.iterations.assign(step)
+        grads_free = state.model.trainable_variables[0].numpy().copy()
+        out = float(state.train_step(batch)["loss"])
+        assert not np.array_equal(grads_free, state.model.trainable_variables[0].numpy())  # it trained
+        return out
+
+    seq = take_sequence(preset("tiny", data_dim=2), "t", np.random.default_rng(0).random((40, 2)), np.zeros(40, int),
+                        np.zeros(40, int))
+    batch = batch_arrays([seq], make_chunks([40], 10, 40), multiple=1)
+    clean = loss(0.0)
+    assert loss(0.3) == loss(0.3) != clean
+    assert loss(0.3, step=5) != loss(0.3)  # a new step, new noise

@@ -21,6 +21,10 @@ output at step t predicts step t + 1 from steps ≤ t, conditioned on step t + 1
 reads lags {a·d, …, (a + fw − 1)·d} with a = ⌊(fw − 1)/2⌋, and the output at t is trained on x[t]
 itself with t's labels (the identity leak at fw 2; a 6-frame gap at fw 8).
 
+``residual_output`` (A, not in the original): the output is the input step (the previous frame) plus the head's
+linear output Δ, x̂[t+1] = x[t] + Δ, clipped to [0, 1] outside training, instead of σ(Δ); Δ = 0 is the
+repeat-last-frame predictor. Same parameter count.
+
 Conditioning (per step, both kinds added to filter and gate of every layer):
 ``emotion_kind="onehot"`` (A): one-hot(id, ``emotion_channels``) · W[emotion_channels, Dc];
 ``"embedding"`` (B, C): a table [``emotion_categories``, ``emotion_channels``] then a 1×1 conv to Dc.
@@ -80,6 +84,8 @@ class Config(ConfigBase):
     phoneme_channels: int = 64  # one-hot depth of the phoneme label; 0: no phoneme conditioning
     legacy_same_padding: bool = False
     loss: str = "rmse"
+    residual_output: bool = False  # A only: x̂[t+1] = x[t] + Δ (clipped to [0, 1] outside training), not σ(·)
+    input_noise: float = 0.0  # σ of N(0, σ²) added to the input steps in training only (0: the original)
     fps: float = EVENET_FPS
     # optimisation (the original's Adam with ε 1e-4; L2 off)
     learning_rate: float = 0.003
@@ -107,6 +113,11 @@ class Config(ConfigBase):
                              f"{self.emotion_channels} channels")
         if self.phoneme_channels and self.phoneme_channels < len(PHONEME_CATEGORIES):
             raise ValueError(f"phoneme_channels {self.phoneme_channels} < the {len(PHONEME_CATEGORIES)} categories")
+        if not self.input_noise >= 0.0:
+            raise ValueError(f"input_noise must be ≥ 0, got {self.input_noise}")
+        if self.residual_output and (self.lineage != "regression" or self.legacy_same_padding):
+            raise ValueError("residual_output needs the regression lineage without legacy_same_padding (its input "
+                             "step would be the target itself)")
         if self.lineage == "regression" and self.loss != "rmse":
             raise ValueError("the regression lineage trains with rmse only (ce needs the 11-class outputs)")
 

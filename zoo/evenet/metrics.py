@@ -17,6 +17,12 @@ pooled r (the declared bar is on the pooled r).
 The control (``shuffle_runs``): the same generation from the take's phoneme runs in another order (same labels,
 durations and length; emotion unchanged, seed ``SHUFFLE_SEED``). A model that follows what is said scores well on
 its take's own timeline and not on the shuffled one.
+
+``between_take_share``: the share of each jaw/mouth key's pooled variance that lies between takes (each take's
+own mean, frame-weighted), averaged over the keys. The shuffle keeps a take's labels, durations and emotion, so a
+model that rendered them exactly would keep each take's mean pose on the shuffled timeline and move within the
+take independently of it: its shuffled pooled r would be this share (cov = between-take variance, both variances
+the total). It bounds from below what the pooled control can show; the within-take r has no such floor.
 """
 from __future__ import annotations
 
@@ -64,6 +70,18 @@ def free_running(predictions: Sequence[np.ndarray], references: Sequence[np.ndar
     """``evaluate_curves`` of generated takes with the ``mouth`` subset (the MOUTH_KEYS present in ``names``)."""
     mouth = tuple(n for n in MOUTH_KEYS if n in names)
     return evaluate_curves(predictions, references, names, mean_pose, subsets={"mouth": mouth} if mouth else {})
+
+
+def between_take_share(references: Sequence[np.ndarray], names: Sequence[str],
+                       keys: Sequence[str] = MOUTH_KEYS) -> float:
+    """Mean over ``keys`` (those that vary) of Σ_takes n·(mean_take − mean)² / Σ_frames (x − mean)²."""
+    index = [list(names).index(k) for k in keys if k in names]
+    refs = [np.asarray(r, np.float64)[:, index] for r in references]
+    pooled = np.concatenate(refs)
+    total = ((pooled - pooled.mean(axis=0)) ** 2).sum(axis=0)
+    between = sum(len(r) * (r.mean(axis=0) - pooled.mean(axis=0)) ** 2 for r in refs)
+    varying = total > 0
+    return float(np.mean(between[varying] / total[varying])) if varying.any() else float("nan")
 
 
 def within_take_r(predictions: Sequence[np.ndarray], references: Sequence[np.ndarray], names: Sequence[str],

@@ -9,7 +9,7 @@ layout of ``features.step_inputs``), ``emotion`` and ``phoneme`` (B, T) int32 id
    phoneme terms (``config`` docstring); z = tanh(filter)·σ(gate); residual 1×1 Dc → R (+b) added to the
    layer input; skip 1×1 Dc → S (+b);
 3. on the sum of skips: act → 1×1 S → S (+b) → act → 1×1 S → C_out (+b) → output activation, with act
-   sigmoid (A, as master) or ReLU (B, C).
+   sigmoid (A, as master) or ReLU (B, C); with ``residual_output`` (A) the input step plus that, clipped.
 
 Every conv reads lags {a·d, …, (a + fw − 1)·d} of its input (a = ``config.lag_offset``): left padding by
 (fw − 1 + a)·d zeros, a VALID dilated conv, the first T outputs. With a = 0 this is Keras' causal padding.
@@ -111,10 +111,14 @@ class WaveNet(keras.Model):
             term = term + self.phoneme_terms[i](phoneme_code)
         return term
 
-    def head(self, skip_sum):
-        """Post-processing of the summed skips → the output distribution or values."""
+    def head(self, skip_sum, steps, training=None):
+        """Post-processing of the summed skips → the output distribution or values; ``steps`` the input steps (the
+        residual output's base, ``config`` docstring)."""
         c = self.config
         out = self.post2(self.activation(self.post1(self.activation(skip_sum))))
+        if c.residual_output:
+            values = ops.cast(steps, "float32") + out
+            return values if training else ops.clip(values, 0.0, 1.0)
         if c.lineage == "regression":
             return ops.sigmoid(out)
         if c.lineage == "frames_softmax":
@@ -147,7 +151,7 @@ class WaveNet(keras.Model):
             residual, skip = self.gated(i, fg + self.condition(i, e, p))
             h = h + residual
             skip_sum = skip_sum + skip
-        return self.head(skip_sum)
+        return self.head(skip_sum, inputs["steps"], training)
 
     def example_inputs(self, batch: int = 1, steps: int = 8) -> dict:
         """Zero inputs of the right dtypes (builds the model)."""
@@ -227,7 +231,7 @@ class StepGraph:
             h = h + residual
             skip_sum = skip_sum + skip
         flat = tf.concat([tf.reshape(s, [-1, n * ch]) for s, (n, ch) in zip(new, self.shapes)], axis=1)
-        return m.head(skip_sum), flat
+        return m.head(skip_sum, x), flat
 
     def zero_state(self, batch: int = 1):
         return tf.zeros([batch, self.size], tf.float32)

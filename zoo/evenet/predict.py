@@ -132,7 +132,7 @@ def evaluate(model_dir: str | os.PathLike, data_dir, takes: Sequence[str] | None
     recorded test takes, else its validation takes): teacher-forced RMSE beside the repeat-last and mean-pose
     baselines, free-running generation from each take's own label schedule, and the shuffled-timeline control.
     Returns (figures, {take: the generated Animation})."""
-    from .metrics import SHUFFLE_SEED, free_running, shuffle_runs, teacher_forced, within_take_r
+    from .metrics import SHUFFLE_SEED, between_take_share, free_running, shuffle_runs, teacher_forced, within_take_r
     from .train import label_ids, predict_teacher_forced, read_takes, take_sequence
 
     predictor = Predictor.load(model_dir)
@@ -155,6 +155,7 @@ def evaluate(model_dir: str | os.PathLike, data_dir, takes: Sequence[str] | None
                "teacher_forced": forced,
                "free_running": {**free.summary(), "mouth_r_within": within_take_r(generated, refs, config.names)},
                "shuffled": {**free_running(shuffled, refs, config.names, mean_pose).summary(),
-                            "mouth_r_within": within_take_r(shuffled, refs, config.names)},
+                            "mouth_r_within": within_take_r(shuffled, refs, config.names),
+                            "between_take_share": between_take_share(refs, config.names)},
                "mouth_keys": list(mouth), "mouth_key_r": {k: round(free.per_channel_r[k], 4) for k in mouth}}
     return figures, {t.clip.name: Animation(g, config.names, config.fps) for t, g in zip(chosen, generated)}

@@ -12,6 +12,11 @@ the RF − 1 steps before it (fewer at the start of a take: nothing comes before
 consecutive chunks overlap by RF − 1 and every target is trained once an epoch with its full context.
 Chunks of any length are batched (any batch size) padded at the end, and a mask keeps the loss on the
 targets. Splits are by take (seeded) or by speaker, never by frame.
+
+Input noise (``Config.input_noise`` σ > 0, not in the original): the input steps of a training batch get
+N(0, σ²) noise (stateless, seeded by the config's seed and the optimiser step, so a resumed run draws the same).
+At 48 fps the next frame is nearly the last one, so clean teacher forcing rewards copying the past; noisy
+inputs make the labels the reliable cue, which is what free-running generation needs (exposure bias).
 """
 from __future__ import annotations
 
@@ -145,9 +150,13 @@ class TrainingState:
         from .losses import l2_penalty, loss_terms
 
         variables = self.model.trainable_variables
+        inputs = batch["inputs"]
+        if self.config.input_noise:
+            seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)])
+            inputs = inputs + self.config.input_noise * tf.random.stateless_normal(tf.shape(inputs), seed)
         with tf.GradientTape() as tape:
-            outputs = self.model({"steps": batch["inputs"], "emotion": batch["emotion"],
-                                  "phoneme": batch["phoneme"]}, training=True)
+            outputs = self.model({"steps": inputs, "emotion": batch["emotion"], "phoneme": batch["phoneme"]},
+                                 training=True)
             terms = loss_terms(self.config, outputs, batch["targets"], batch["mask"])
             share = global_batch_loss(terms["loss"] + l2_penalty(self.config, variables))
         grads = tape.gradient(share, variables)
