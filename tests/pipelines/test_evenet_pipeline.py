@@ -25,8 +25,9 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     ev = report["evaluate"]
     assert ev["split"] == "test" and ev["takes"] == sorted(ids[:2])
     assert not set(ids[:2]) & set(report["train"]["train_takes"] + report["train"]["val_takes"])
-    assert set(ev["bar"]["checks"]) == {"mouth_r", "mouth_mse_ratio", "shuffled_mouth_r",
-                                        "teacher_forced_rmse_vs_repeat_last", "teacher_forced_rmse_vs_mean_pose"}
+    assert set(ev["bar"]["checks"]) == {"mouth_r", "mouth_mse_ratio", "shuffled_mouth_r", "mouth_r_within",
+                                        "shuffled_mouth_r_within", "teacher_forced_rmse_vs_repeat_last",
+                                        "teacher_forced_rmse_vs_mean_pose"}
     assert ev["mouth_keys"][0] == "jawOpen" and len(ev["mouth_keys"]) == 16
     assert all(p["max_abs_diff"] <= 1e-5 for p in report["export"]["parity"])
     md = (out / "report.md").read_text()
@@ -81,11 +82,16 @@ def test_committed_preset_scores_its_recorded_figures(tmp_path):
     from zoo.evenet import evaluate
 
     committed = zoo.PRETRAINED / "evenet" / "synthetic"
-    recorded = json.loads((committed / "metadata.json").read_text())["metrics"]
-    ids = write_evenet_subset(tmp_path, ids=recorded["takes"], seed=0)
+    meta = json.loads((committed / "metadata.json").read_text())
+    recorded = meta["metrics"]
+    ids = write_evenet_subset(tmp_path, ids=recorded["takes"], seed=meta["corpus_seed"])
     figures, _ = evaluate(committed, tmp_path, takes=ids)
     assert figures["frames"] == recorded["frames"]
     for part in ("teacher_forced", "free_running", "shuffled"):
         for key in ("rmse", "mouth_r", "mouth_mse", "mse_ratio"):
             if key in recorded[part]:
                 assert figures[part][key] == pytest.approx(recorded[part][key], abs=5e-3), (part, key)
+    for part in ("free_running", "shuffled"):
+        assert figures[part]["mouth_r_within"] == pytest.approx(recorded[part]["mouth_r_within"], abs=5e-3), part
+    assert figures["shuffled"]["between_take_share"] == pytest.approx(recorded["shuffled"]["between_take_share"],
+                                                                      abs=1e-9)
