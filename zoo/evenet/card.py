@@ -140,20 +140,15 @@ def result_rows(ev: dict) -> list[str]:
 
 
 def _within_rows(ev: dict) -> list[str]:
-    """The within-take rows (bars declared for the seed-1 run) and what the pooled control keeps of a take."""
+    """The within-take rows (bars declared for the seed-1 run) and the pooled control's floor."""
     free, shuf, checks = ev["free_running"], ev["shuffled"], ev["bar"]["checks"]
-    if "mouth_r_within" not in checks:  # a run from before these bars were declared
-        return [f"| jaw/mouth r within each take (mean over takes): own / shuffled timeline | "
-                f"{free['mouth_r_within']:.3f} / {shuf['mouth_r_within']:.3f} | | (not a bar) | |"]
-    rows = [f"| free running, jaw/mouth r within each take (mean over takes) | {free['mouth_r_within']:.3f} | | "
+    return [f"| free running, jaw/mouth r within each take (mean over takes) | {free['mouth_r_within']:.3f} | | "
             f"{checks['mouth_r_within']['bar']} | {_met(ev, 'mouth_r_within')} |",
             f"| control: shuffled phoneme timeline, jaw/mouth r within each take | {shuf['mouth_r_within']:.3f} | | "
-            f"{checks['shuffled_mouth_r_within']['bar']} | {_met(ev, 'shuffled_mouth_r_within')} |"]
-    if "between_take_share" in shuf:
-        rows.append(f"| the pooled control's floor: share of the jaw/mouth variance between takes (no model; what an "
-                    f"exact model would score on the shuffled timeline, pooled) | {shuf['between_take_share']:.3f} | | "
-                    "(not a bar) | |")
-    return rows
+            f"{checks['shuffled_mouth_r_within']['bar']} | {_met(ev, 'shuffled_mouth_r_within')} |",
+            f"| the pooled control's floor: share of the jaw/mouth variance between takes (no model; what an exact "
+            f"model would score on the shuffled timeline, pooled) | {shuf['between_take_share']:.3f} | | (not a bar) "
+            "| |"]
 
 
 def _preset_line(meta: dict, run: dict) -> str:

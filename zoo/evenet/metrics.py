@@ -72,11 +72,15 @@ def free_running(predictions: Sequence[np.ndarray], references: Sequence[np.ndar
     return evaluate_curves(predictions, references, names, mean_pose, subsets={"mouth": mouth} if mouth else {})
 
 
+def _key_index(names: Sequence[str], keys: Sequence[str]) -> list[int]:
+    """Columns of ``keys`` among ``names`` (the keys present, in ``keys`` order)."""
+    return [list(names).index(k) for k in keys if k in names]
+
+
 def between_take_share(references: Sequence[np.ndarray], names: Sequence[str],
                        keys: Sequence[str] = MOUTH_KEYS) -> float:
     """Mean over ``keys`` (those that vary) of Σ_takes n·(mean_take − mean)² / Σ_frames (x − mean)²."""
-    index = [list(names).index(k) for k in keys if k in names]
-    refs = [np.asarray(r, np.float64)[:, index] for r in references]
+    refs = [np.asarray(r, np.float64)[:, _key_index(names, keys)] for r in references]
     pooled = np.concatenate(refs)
     total = ((pooled - pooled.mean(axis=0)) ** 2).sum(axis=0)
     between = sum(len(r) * (r.mean(axis=0) - pooled.mean(axis=0)) ** 2 for r in refs)
@@ -87,7 +91,7 @@ def between_take_share(references: Sequence[np.ndarray], names: Sequence[str],
 def within_take_r(predictions: Sequence[np.ndarray], references: Sequence[np.ndarray], names: Sequence[str],
                   keys: Sequence[str] = MOUTH_KEYS) -> float:
     """Mean over takes of the mean ``channel_r`` of ``keys`` within the take (keys constant in a take skipped)."""
-    index = [list(names).index(k) for k in keys if k in names]
+    index = _key_index(names, keys)
     per_take = []
     for pred, ref in zip(predictions, references):
         rs = [channel_r(ref[:, i], pred[:, i]) for i in index]
