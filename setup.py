@@ -25,6 +25,7 @@ CORE = [
     "bvhtoolbox==0.1.3",
     "matplotlib==3.11.2",
     "tensorboard==2.21.0",  # TensorBoard logs of training (tf.summary needs it)
+    "pocketsphinx==5.1.1",  # voca_emotion's phone front end (the wheel bundles the en-us model and phone LM)
 ]
 EXTRAS = {
     "render": [
@@ -57,8 +58,8 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11,<3.12",
-    packages=["zoo", "zoo.core", "zoo.audio2face", "zoo.render", "zoo.datasets", "zoo.datasets.synthetic",
-              "zoo.pipelines"],
+    packages=["zoo", "zoo.core", "zoo.audio2face", "zoo.evenet", "zoo.voca_emotion", "zoo.render", "zoo.datasets",
+              "zoo.datasets.synthetic", "zoo.pipelines"],
     package_dir={"zoo": "zoo", "zoo.datasets": "datasets", "zoo.pipelines": "pipelines"},
     package_data={"zoo.datasets.synthetic": ["*.txt"], "zoo.core": ["data/*.wav"]},
     install_requires=CORE,

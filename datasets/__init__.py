@@ -5,7 +5,7 @@ Readers of the real layouts: FACEGOOD (``read_facegood``), EveNet takes (``read_
 (``zoo.datasets.synthetic``).
 
 Importing this package does not import TensorFlow; the tf.data pipelines
-(``FrameTable``, ``window_dataset``, ``pair_dataset``) load it on first use.
+(``FrameTable``, ``window_dataset``, ``pair_dataset``, ``run_dataset``) load it on first use.
 """
 from .arkit import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_channels
 from .audio import load_audio, resample
@@ -20,7 +20,7 @@ from .splits import Split, split_by_clip, split_by_name, split_by_subject
 from .vocaset import read_vocaset, read_vocaset_templates, write_vocaset
 from .windows import WindowSpec, frame_anchors, frame_windows
 
-_TF_NAMES = ("FrameTable", "window_dataset", "pair_dataset")
+_TF_NAMES = ("FrameTable", "window_dataset", "pair_dataset", "run_dataset")
 
 __all__ = [
     "ARKIT_52", "ARKIT_INDEX", "canonical_name", "map_channels", "select_channels",

@@ -1,4 +1,4 @@
-"""tf.data pipelines over Clips: frame windows and consecutive-frame pairs.
+"""tf.data pipelines over Clips: frame windows, consecutive-frame pairs and K-frame runs.
 
 All clips' zero-padded audio is concatenated once into one tensor; a batch of frames is
 gathered from it with one ``tf.gather`` of ``starts[:, None] + range(W)``, so the input
@@ -82,11 +82,17 @@ class FrameTable:
         self.frame_ids = tf.constant(np.concatenate(frame_ids))
         self.targets = tf.constant(np.concatenate([c.targets for c in clips]))
         self.num_frames = int(self.clip_ids.shape[0])
-        ends = np.cumsum([c.num_frames for c in clips])
-        # a frame g has a successor in its own clip unless it is a clip's last frame
-        has_next = np.ones(self.num_frames, bool)
-        has_next[ends - 1] = False
-        self.pair_starts = np.flatnonzero(has_next).astype(np.int64)
+        self._ends = np.cumsum([c.num_frames for c in clips])
+        self.pair_starts = self.run_starts(2)
+
+    def run_starts(self, length: int) -> np.ndarray:
+        """Global indices g (int64) whose frames g … g + length − 1 all lie in g's clip: the first frames of every
+        run of ``length`` true neighbours (no frame is paired with itself or with another clip's)."""
+        if length < 1:
+            raise ValueError(f"a run needs at least one frame, got {length}")
+        starts = np.concatenate([np.arange(end - n, end - length + 1) for end, n in
+                                 zip(self._ends, (c.num_frames for c in self.clips))])
+        return starts.astype(np.int64)
 
     def gather(self, frames: tf.Tensor, shift: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
         """Windows, targets and ids of global frame indices ``frames`` (B,).
@@ -181,3 +187,25 @@ def pair_dataset(clips: Sequence[Clip] | FrameTable, *, batch_size: int,
     if stacked:
         ds = ds.map(stack, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def run_dataset(clips: Sequence[Clip] | FrameTable, *, length: int, batch_size: int,
+                spec: WindowSpec | None = None, shuffle: bool = True, seed: int | None = None) -> tf.data.Dataset:
+    """Batches of runs of ``length`` consecutive frames of one clip (VOCA's K-frame windows, spec voca §3).
+
+    Every element has the runs on axis 0 and the frames of a run on axis 1: (batch_size, length, ...), so a
+    ``tf.distribute`` strategy keeps every run whole. Runs start at ``FrameTable.run_starts(length)``: frame t is
+    only ever beside its true neighbours. Incomplete batches are dropped.
+    """
+    table = _table(clips, spec)
+    starts = table.run_starts(length)
+    if len(starts) < batch_size:
+        raise ValueError(f"only {len(starts)} runs of {length} frames, fewer than one batch of {batch_size}")
+    ds = _indices(starts, batch_size, shuffle, seed, drop_remainder=True)
+
+    def gather_runs(first):
+        frames = tf.reshape(first[:, None] + tf.range(length, dtype=tf.int64)[None, :], [-1])
+        return {k: tf.reshape(v, tf.concat([[-1, length], tf.shape(v)[1:]], axis=0))
+                for k, v in table.gather(frames).items()}
+
+    return ds.map(gather_runs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

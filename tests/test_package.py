@@ -65,7 +65,7 @@ def test_load_by_name_is_honest(tmp_path):
     with pytest.raises(KeyError, match="unknown model"):
         zoo.load("tacotron")
     with pytest.raises(LookupError, match="no pretrained preset"):
-        zoo.load("voca_emotion")
+        zoo.load("gesture_ae")
     with pytest.raises(LookupError, match="no pretrained preset 'paper'"):
         zoo.load("evenet/paper")
     with pytest.raises(FileNotFoundError):

@@ -39,7 +39,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "Cudeiro et al. 2019, Capture, Learning, and Synthesis of 3D Speaking Styles (VOCA)",
         "Speech encoder + subject conditioning + PCA-initialised vertex decoder, retrained on "
         "RAVDESS-format data, plus emotional blendshape merging.",
-        "planned", "voca.md",
+        "available", "voca.md",
     ),
     ModelInfo(
         "gesture_ae", "Gesture autoencoder",

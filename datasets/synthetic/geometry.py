@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "IDENTITIES", "FACES", "NUM_VERTICES", "LANDMARK_VERTICES", "Camera", "DEFAULT_CAMERA", "DEFAULT_LIGHT",
     "template", "basis", "deform", "vertex_colors", "landmarks3d", "project", "vertex_normals", "render",
+    "LIP_VERTICES", "UPPER_FACE_VERTICES", "LIP_OPENING_PAIR",
 ]
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -173,6 +174,41 @@ def _landmark_vertices() -> np.ndarray:
 
 LANDMARK_VERTICES: np.ndarray = _landmark_vertices()
 LANDMARK_VERTICES.setflags(write=False)
+
+
+# Evaluation masks (FLAME ``FLAME_masks.pkl`` analogues for LVE/FDD), declared from the topology alone: a block of
+# rows × columns of the sheet, both inclusive, taking the slit copies too. Sheet vertices are all SKIN, so the
+# eyeball, mouth-interior and tongue patches are never included.
+LIP_ROWS = (ROW_MOUTH - 4, ROW_MOUTH + 3)            # 16..23: the iBUG outer-lip contour (57 on row −4, 51 on +3)
+LIP_COLS = (MOUTH_COLS[0] - 1, MOUTH_COLS[1] + 1)    # 24..44: one column beyond each corner (landmarks 48, 54)
+# Upper face: from just below the lower lids (row 44, y ≈ eye line − 1 cm; the nose tip is row 32, the cheekbones
+# rows ≈ 40) to the top of the forehead (row 66, y ≈ brows + 5 cm), over |θ| ≤ 62° (temple to temple, the dense
+# front columns).
+UPPER_FACE_ROWS = (ROW_EYE - 4, ROW_BROW + 11)       # 44..66
+UPPER_FACE_COLS = (8, NU - 1 - 8)                    # 8..60
+
+
+def _sheet_block(rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """Sorted vertex ids of sheet rows r0..r1 × columns c0..c1 (inclusive), originals and slit copies."""
+    (r0, r1), (c0, c1) = rows, cols
+    block = (slice(r0, r1 + 1), slice(c0, c1 + 1))
+    ids = np.union1d(_TOPO["grid"][block].ravel(), _TOPO["upper"][block].ravel()).astype(np.int64)
+    assert np.all(_TOPO["kind"][ids] == SKIN)
+    return ids
+
+
+# Lips: the skin of both lips around the mouth slit, both slit edges (upper-lip copies and lower-lip originals);
+# not the mouth-interior or tongue patches (hidden behind the slit; FLAME has no such geometry).
+LIP_VERTICES: np.ndarray = _sheet_block(LIP_ROWS, LIP_COLS)
+LIP_VERTICES.setflags(write=False)
+# Upper face (the analogue of FLAME's forehead + eye-region mask used for FDD): lower lids, eyelids (both edges of
+# the eye slits), the nasal root between the eyes, brows and forehead over the face front; the eyeball patches are
+# excluded (their motion is gaze, not the skin dynamics FDD measures).
+UPPER_FACE_VERTICES: np.ndarray = _sheet_block(UPPER_FACE_ROWS, UPPER_FACE_COLS)
+UPPER_FACE_VERTICES.setflags(write=False)
+# (upper-lip, lower-lip) centre vertices: the slit copy and the original at (ROW_MOUTH, θ = 0), i.e. iBUG 62 and 66;
+# they coincide on every neutral template (the same surface point), so their distance is the lip opening.
+LIP_OPENING_PAIR: tuple[int, int] = (int(_TOPO["upper"][ROW_MOUTH, _CENTRE]), int(_TOPO["grid"][ROW_MOUTH, _CENTRE]))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from zoo.datasets import (
     frame_windows,
     pair_dataset,
     read_facegood,
+    run_dataset,
     window_dataset,
 )
 
@@ -97,6 +98,28 @@ def test_stacked_pairs_hold_the_same_rows_with_each_pair_on_axis_1():
         for key in f:
             np.testing.assert_array_equal(np.concatenate([s[key].numpy()[:, 0], s[key].numpy()[:, 1]]), f[key].numpy())
         assert (s["frame"].numpy()[:, 1] == s["frame"].numpy()[:, 0] + 1).all()
+
+
+def test_runs_are_k_true_neighbours_and_cover_every_start_once():
+    clips = [_ramp_clip(1.0, "a"), _ramp_clip(0.2, "b", offset=0.05), _ramp_clip(0.4, "c", offset=0.1)]  # 30, 6, 12
+    table = FrameTable(clips, None, audio=False, features=[c.targets * 2 for c in clips])
+    k = 6
+    starts = table.run_starts(k)
+    assert len(starts) == (30 - k + 1) + (6 - k + 1) + (12 - k + 1)  # a 6-frame clip gives one run, never a padded one
+    seen = []
+    for batch in run_dataset(table, length=k, batch_size=5, seed=1):
+        clip, frame = batch["clip"].numpy(), batch["frame"].numpy()
+        assert clip.shape == (5, k) and batch["targets"].shape == (5, k, 2) and batch["features"].shape == (5, k, 2)
+        assert (clip == clip[:, :1]).all(), "a run crosses a clip boundary"
+        assert (np.diff(frame, axis=1) == 1).all(), "a run's frames are not consecutive"
+        for r in range(5):
+            np.testing.assert_array_equal(batch["targets"].numpy()[r], clips[clip[r, 0]].targets[frame[r]])
+        seen += list(zip(clip[:, 0].tolist(), frame[:, 0].tolist()))
+    assert len(seen) == len(set(seen)) == len(starts) // 5 * 5
+    valid = {(c, f) for c, clip in enumerate(clips) for f in range(clip.num_frames - k + 1)}
+    assert set(seen) <= valid
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        run_dataset(table, length=31, batch_size=1)
 
 
 def test_pair_dataset_rejects_odd_batches():

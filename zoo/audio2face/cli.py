@@ -7,7 +7,6 @@ does the work.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -339,9 +338,7 @@ def _uses_tensorflow(args) -> bool:
 
 
 def run(args, checked: dict) -> int:
-    common.setup_logging()
-    if _uses_tensorflow(args) and not getattr(args, "debug", False):
-        common.quiet_tensorflow()
+    common.start_run(args, _uses_tensorflow(args))
     if args.action == "info":
         return _info(args, checked)
     if args.action == "train":
@@ -370,16 +367,11 @@ def run(args, checked: dict) -> int:
 
         clips = checked["clips"]
         evaluation, _ = evaluate(args.model, args.data, clip_ids=clips, names_file=args.names_file)
-        if args.out:
-            from zoo.datasets.cache import atomic_write_bytes
-
-            atomic_write_bytes(Path(args.out), json.dumps({"clips": clips, **evaluation.to_dict()}, indent=1).encode())
-        common.print_json({"clips": clips, **evaluation.summary()})
-        return 0
+        return common.report_evaluation({"clips": clips, **evaluation.to_dict()}, args.out,
+                                        shown={"clips": clips, **evaluation.summary()})
     if args.action == "export":
         from .export import export_model
 
-        common.print_export(export_model(args.model, args.dest, **common.export_options(args)))
-        return 0
+        return common.run_export(args, export_model)
     sys.stderr.write(f"{PROG}: choose an action: train, predict, evaluate, export, info\n")
     return 2

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from zoo.core.configs import ConfigBase
+from zoo.core.configs import ConfigBase, pick_preset
 
 from .rig import FACEGOOD_TRAINED_37
 
@@ -138,9 +138,7 @@ GOLDEN_PARAMS = {"facegood_tf2": 1_473_204, "facegood_tfv1": 1_473_012}
 
 def preset(name: str, **overrides) -> Config:
     """``PRESETS[name]`` with fields replaced by ``overrides``."""
-    if name not in PRESETS:
-        raise KeyError(f"unknown Audio2Face preset {name!r}; presets: {sorted(PRESETS)}")
-    return PRESETS[name].replace(**overrides) if overrides else PRESETS[name]
+    return pick_preset(PRESETS, name, **overrides)
 
 
 __all__ = ["Config", "PRESETS", "GOLDEN_PARAMS", "preset", "EMOTION_KINDS", "FEATURE_KINDS"]

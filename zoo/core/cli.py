@@ -313,6 +313,14 @@ def check_model_dir(path, verify: Callable):
         raise check.UsageError("--model", None, _one_line(exc)) from None
 
 
+def start_run(args: argparse.Namespace, uses_tensorflow: bool | None = None) -> None:
+    """Before an action's work: logging set up and, for an action that loads TensorFlow (default: every action but
+    info), its start-up chatter silenced unless ``--debug``."""
+    setup_logging()
+    if (args.action != "info" if uses_tensorflow is None else uses_tensorflow) and not getattr(args, "debug", False):
+        quiet_tensorflow()
+
+
 def setup_logging() -> None:
     """INFO messages of the zoo on stderr, TensorFlow's and h5py's chatter at WARNING."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -350,8 +358,9 @@ def print_json(value) -> None:
 
 def print_trained(summary: Mapping, workdir: str | Path) -> None:
     """A training summary: epochs, clips, the last validation, the state digest, and where the model is."""
-    print_json({k: summary.get(k) for k in ("epochs_trained", "best_epoch", "train_clips", "val_clips", "test_clips",
-                                            "val", "strategy", "replicas", "chief", "state_sha256")})
+    keys = ("epochs_trained", "best_epoch", "train_clips", "val_clips", "test_clips", "train_sequences",
+            "val_sequences", "test_sequences", "val", "strategy", "replicas", "chief", "state_sha256")
+    print_json({k: summary[k] for k in keys if k in summary})
     if summary.get("chief", True):
         print(f"model written to {Path(workdir) / 'model'}")
     else:
@@ -377,6 +386,22 @@ def print_export(result) -> None:
     print(f"parity: {result.parity_report}")
 
 
+def report_evaluation(result, out=None, shown=None) -> int:
+    """Write ``result`` as JSON to ``out`` (atomically) when given and print ``shown`` (default ``result``); 0."""
+    if out:
+        from zoo.datasets.cache import atomic_write_bytes
+
+        atomic_write_bytes(Path(out), json.dumps(result, indent=1).encode())
+    print_json(result if shown is None else shown)
+    return 0
+
+
+def run_export(args: argparse.Namespace, export_model: Callable) -> int:
+    """``export_model(--model, --dest, shared export flags)`` and its parity lines printed; 0."""
+    print_export(export_model(args.model, args.dest, **export_options(args)))
+    return 0
+
+
 def export_options(args: argparse.Namespace) -> dict:
     """``export_model`` keyword arguments from the shared export flags."""
     return {**({"audio": args.audio} if hasattr(args, "audio") else {}), "name": args.name, "version": args.version,
@@ -388,4 +413,5 @@ __all__ = ["ACTIONS", "Parser", "glue_negative_values", "checked_run", "guarded"
            "user_errors", "log_dir", "check_outputs", "check_smoothing", "check_audio", "check_export_dest",
            "check_model_dir", "check_export",
            "name_list", "add_actions", "setup_logging", "config_overrides", "train_options", "print_json",
-           "print_trained", "write_animation", "print_export", "export_options"]
+           "print_trained", "write_animation", "print_export", "export_options", "report_evaluation", "run_export",
+           "start_run"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 
 
 class ConfigBase:
@@ -30,4 +31,12 @@ class ConfigBase:
         return json.dumps(self.to_dict(), indent=1)
 
 
-__all__ = ["ConfigBase"]
+def pick_preset(presets: Mapping[str, ConfigBase], name: str, **overrides):
+    """``presets[name]`` with fields replaced by ``overrides``; an unknown name is a KeyError listing the presets."""
+    if name not in presets:
+        model = next(iter(presets.values())).MODEL if presets else "model"
+        raise KeyError(f"unknown {model} preset {name!r}; presets: {sorted(presets)}")
+    return presets[name].replace(**overrides) if overrides else presets[name]
+
+
+__all__ = ["ConfigBase", "pick_preset"]

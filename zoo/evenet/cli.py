@@ -14,7 +14,6 @@ live generates frames paced at the model's fps while the original's text protoco
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -327,9 +326,7 @@ def _live(args, checked) -> int:
 
 
 def run(args, checked: dict) -> int:
-    common.setup_logging()
-    if args.action != "info" and not getattr(args, "debug", False):
-        common.quiet_tensorflow()
+    common.start_run(args)
     if args.action == "info":
         return _info(args, checked)
     if args.action == "train":
@@ -349,17 +346,10 @@ def run(args, checked: dict) -> int:
     if args.action == "evaluate":
         from .predict import evaluate
 
-        result, _ = evaluate(args.model, args.data, takes=checked["takes"])
-        if args.out:
-            from zoo.datasets.cache import atomic_write_bytes
-
-            atomic_write_bytes(Path(args.out), json.dumps(result, indent=1).encode())
-        common.print_json(result)
-        return 0
+        return common.report_evaluation(evaluate(args.model, args.data, takes=checked["takes"])[0], args.out)
     if args.action == "export":
         from .export import export_model
 
-        common.print_export(export_model(args.model, args.dest, **common.export_options(args)))
-        return 0
+        return common.run_export(args, export_model)
     sys.stderr.write(f"{PROG}: choose an action: train, predict, evaluate, export, info, live\n")
     return 2

@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from zoo.core.configs import ConfigBase
+from zoo.core.configs import ConfigBase, pick_preset
 from zoo.datasets.evenet import EMOTION_CATEGORIES, EVENET_FPS, FROM_RAVDESS, PHONEME_CATEGORIES
 
 LINEAGES = ("regression", "frames_softmax", "key_sampling")
@@ -207,9 +207,7 @@ def count_from_table(config: Config) -> int:
 
 def preset(name: str, **overrides) -> Config:
     """``PRESETS[name]`` with fields replaced by ``overrides``."""
-    if name not in PRESETS:
-        raise KeyError(f"unknown EveNet preset {name!r}; presets: {sorted(PRESETS)}")
-    return PRESETS[name].replace(**overrides) if overrides else PRESETS[name]
+    return pick_preset(PRESETS, name, **overrides)
 
 
 __all__ = ["Config", "PRESETS", "GOLDEN_PARAMS", "GOLDEN_RF", "preset", "count_from_table", "golden_config",

@@ -246,3 +246,76 @@ def test_render_sequence_frames_and_landmarks():
     gap = lm[:, 66, 1] - lm[:, 62, 1]
     assert gap[1] > gap[0] + 3  # the open mouth shows as a larger inner-lip gap in pixels
     np.testing.assert_array_equal(frames[0], frames[2])
+
+
+# ---- evaluation masks (LVE / FDD) and the lip-opening pair --------------------------------------------------------
+def _mask(idx) -> np.ndarray:
+    m = np.zeros(geometry.NUM_VERTICES, bool)
+    m[idx] = True
+    return m
+
+
+def test_masks_are_sorted_disjoint_skin_blocks_of_the_sheet():
+    lip, upper = geometry.LIP_VERTICES, geometry.UPPER_FACE_VERTICES
+    for idx in (lip, upper):
+        assert idx.ndim == 1 and idx.size > 0 and np.issubdtype(idx.dtype, np.integer)
+        assert np.all(np.diff(idx) > 0) and idx.min() >= 0 and idx.max() < geometry.NUM_VERTICES
+        assert np.all(geometry._TOPO["kind"][idx] == geometry.SKIN)          # no eyeball, mouth interior or tongue
+        assert not idx.flags.writeable
+    assert np.intersect1d(lip, upper).size == 0
+    (r0, r1), (c0, c1) = geometry.LIP_ROWS, geometry.LIP_COLS
+    slit = geometry.MOUTH_COLS[1] - geometry.MOUTH_COLS[0] - 1                # upper-lip copies in the mouth slit
+    assert lip.size == (r1 - r0 + 1) * (c1 - c0 + 1) + slit == 185
+    (r0, r1), (c0, c1) = geometry.UPPER_FACE_ROWS, geometry.UPPER_FACE_COLS
+    lids = sum(e1 - e0 - 1 for e0, e1 in geometry.EYE_COLS.values())         # upper-lid copies in the eye slits
+    assert upper.size == (r1 - r0 + 1) * (c1 - c0 + 1) + lids == 1237
+    assert set(geometry.LANDMARK_VERTICES[48:68].tolist()) <= set(lip.tolist())          # iBUG mouth contour
+    assert set(geometry.LANDMARK_VERTICES[17:27].tolist()) <= set(upper.tolist())        # brows
+    assert set(geometry.LANDMARK_VERTICES[36:48].tolist()) <= set(upper.tolist())        # eyelids
+    assert geometry.LIP_OPENING_PAIR == tuple(int(i) for i in geometry.LANDMARK_VERTICES[[62, 66]])
+
+
+@pytest.mark.parametrize("identity", geometry.IDENTITIES)
+def test_masks_lie_where_they_should(identity):
+    tpl = geometry.template(identity).astype(np.float64)
+    lm = geometry.landmarks3d(tpl)
+    y_mouth = tpl[geometry.LIP_OPENING_PAIR[1], 1]
+    lip, upper = tpl[geometry.LIP_VERTICES], tpl[geometry.UPPER_FACE_VERTICES]
+    assert np.all(np.abs(lip[:, 1] - y_mouth) < 0.01)                              # within 1 cm of the mouth line
+    assert np.all(np.abs(lip[:, 0]) < abs(lm[54, 0]) + 0.003)                      # corners ± 3 mm
+    assert np.all(lip[:, 2] > lm[8, 2] - 0.01)                                     # on the front of the face
+    assert upper[:, 1].min() > lm[30, 1] + 0.02                                    # well above the nose tip
+    assert upper[:, 1].min() < lm[36:48, 1].min() - 0.005                          # but below the lower lids
+    assert upper[:, 1].max() > lm[17:27, 1].max() + 0.04                           # up the forehead
+    assert upper[:, 2].min() > 0.02                                                # front of the head
+    assert np.abs(upper[:, 0]).max() > abs(lm[36, 0]) + 0.01                       # out to the temples
+
+
+def test_masks_catch_their_motion():
+    mag = np.linalg.norm(geometry.basis(ID).astype(np.float64), axis=-1)
+    lip, upper = _mask(geometry.LIP_VERTICES), _mask(geometry.UPPER_FACE_VERTICES)
+    skin = geometry._TOPO["kind"] == geometry.SKIN
+    for name in ("eyeBlinkLeft", "eyeBlinkRight", "eyeWideLeft", "browInnerUp", "browDownLeft", "browOuterUpRight"):
+        k = ARKIT_INDEX[name]
+        assert mag[k][upper].max() > 0.002, name
+        assert mag[k][skin & ~upper].max() < 0.2 * mag[k][upper].max(), name
+        assert mag[k][lip].max() < 1e-6, name
+    for name in ("jawOpen", "mouthFunnel", "mouthSmileLeft", "mouthPucker"):
+        k = ARKIT_INDEX[name]
+        assert mag[k][upper].max() < 1e-4, name
+        assert mag[k][lip].max() > 0.9 * mag[k][skin].max() - 0.002, name
+
+
+@pytest.mark.parametrize("identity", geometry.IDENTITIES)
+def test_lip_opening_pair_grows_with_jaw_open(identity):
+    i, j = geometry.LIP_OPENING_PAIR
+    w = np.zeros((5, len(ARKIT_52)), np.float32)
+    w[:, ARKIT_INDEX["jawOpen"]] = [0.0, 0.1, 0.25, 0.5, 1.0]
+    v = geometry.deform(identity, w).astype(np.float64)
+    gap = np.linalg.norm(v[:, i] - v[:, j], axis=-1)
+    assert gap[0] < 1e-9                                            # the two lip edges coincide at rest
+    assert np.all(np.diff(gap) > 0)
+    assert 0.01 < gap[-1] < 0.04                                     # 1–4 cm at full jawOpen
+    assert np.all(v[1:, i, 1] > v[1:, j, 1])                         # the upper-lip vertex stays above
+    sealed = geometry.deform(identity, _weights(jawOpen=1.0, mouthClose=1.0)).astype(np.float64)
+    assert np.linalg.norm(sealed[i] - sealed[j]) < 0.5 * gap[-1]
