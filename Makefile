@@ -15,6 +15,7 @@ PYTEST := $(BIN)/pytest
 MODELS := $(basename $(notdir $(filter-out pipelines/__init__.py pipelines/stages.py,$(wildcard pipelines/*.py))))
 PRESET_audio2face := synthetic
 PRESET_evenet := synthetic
+PRESET_voca_emotion := synthetic
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'

@@ -1,8 +1,8 @@
 """The shared data layer (``import zoo.datasets``): Clips, audio IO, readers, windows, splits.
 
 Readers of the real layouts: FACEGOOD (``read_facegood``), EveNet takes (``read_evenet``), VOCASET
-(``read_vocaset``), RAVDESS (``read_ravdess``); the synthetic corpus writes all four
-(``zoo.datasets.synthetic``).
+(``read_vocaset``), RAVDESS (``read_ravdess``) and the RAVDESS-derived meshes of the VOCA emotion repo's EMOCA step
+(``read_emoca``); the synthetic corpus writes all five (``zoo.datasets.synthetic``).
 
 Importing this package does not import TensorFlow; the tf.data pipelines
 (``FrameTable``, ``window_dataset``, ``pair_dataset``, ``run_dataset``) load it on first use.
@@ -11,11 +11,12 @@ from .arkit import ARKIT_52, ARKIT_INDEX, canonical_name, map_channels, select_c
 from .audio import load_audio, resample
 from .cache import FeatureCache, atomic_write_bytes, config_hash, npy_bytes
 from .clip import EMOTIONS, INTENSITIES, TARGET_KINDS, Clip, expected_frames
+from .emoca import read_emoca, read_emoca_templates, write_emoca
 from .errors import AudioError, ClipError, DataError, FrameCountError, LabelError, UnsafePickleError
 from .evenet import read_evenet, write_evenet_take
 from .facegood import read_facegood, read_facegood_clip, read_names
 from .ravdess import parse_ravdess_name, read_ravdess
-from .safe_pickle import RestrictedUnpickler, load_npy, load_pickle
+from .safe_pickle import RestrictedUnpickler, load_flame_pickle, load_npy, load_pickle
 from .splits import Split, split_by_clip, split_by_name, split_by_subject
 from .vocaset import read_vocaset, read_vocaset_templates, write_vocaset
 from .windows import WindowSpec, frame_anchors, frame_windows
@@ -29,7 +30,8 @@ __all__ = [
     "AudioError", "ClipError", "DataError", "FrameCountError", "LabelError", "UnsafePickleError",
     "read_facegood", "read_facegood_clip", "read_names", "read_evenet", "write_evenet_take",
     "read_vocaset", "read_vocaset_templates", "write_vocaset", "read_ravdess", "parse_ravdess_name",
-    "RestrictedUnpickler", "load_npy", "load_pickle",
+    "read_emoca", "read_emoca_templates", "write_emoca",
+    "RestrictedUnpickler", "load_flame_pickle", "load_npy", "load_pickle",
     "Split", "split_by_clip", "split_by_name", "split_by_subject",
     "WindowSpec", "frame_anchors", "frame_windows",
     *_TF_NAMES,

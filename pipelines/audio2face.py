@@ -16,7 +16,6 @@ test clips and checks the declared bar (``SYNTHETIC_BAR`` / ``REAL_GOALS``).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.pipelines.stages import prepare_data, run_stages
+from zoo.pipelines import stages
+from zoo.pipelines.stages import prepare_data, recorded_run
 
 log = logging.getLogger("zoo.pipelines.audio2face")
 
@@ -303,23 +303,20 @@ def write_report(out: Path, state: dict) -> None:
     atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
 
 
-RUN_KEYS = ("request", "prepare", "train", "evaluate", "command")  # what run.json keeps of a run's state
-
-
 def publish(state: dict, dest: Path, command: str) -> Path:
     """The trained model as a pretrained preset folder (``zoo.core.modeldir.publish``): metadata.json with the
     final evaluation as ``metrics``, run.json (the recorded run) and README.md."""
     from zoo.core.modeldir import publish as publish_dir
 
     tr = state["train"]
-    run = {k: v for k, v in {**state, "command": command}.items() if k in RUN_KEYS}
-    run["train"] = {k: v for k, v in tr.items() if k not in ("model_dir", "stage_seconds")}
+    run = recorded_run(state, command)
 
     def card(meta: dict, folder: Path) -> str:
         from zoo.audio2face.card import bar_line, key_channels_line, metric_rows, tflite_line, training_line
+        from zoo.core.cards import files_mb
 
         m = meta["metrics"]
-        size = f", {sum((folder / n).stat().st_size for n in meta['sha256']) / 2**20:.1f} MB"
+        size = f", {files_mb(folder, meta['sha256']):.1f} MB"
         lines = [
             f"# audio2face / {dest.name}", "",
             f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} outputs{size}), "
@@ -392,11 +389,8 @@ def tflite_worker(folder: str, workdir: str) -> None:
 
 
 def republish(folder: Path, dest: Path) -> Path:
-    """Publish a committed preset again from its recorded run (``run.json``, the weights in ``folder``) into
-    ``dest``: equal files mean that its metadata and card are what ``publish`` writes for that run."""
-    run = json.loads((Path(folder) / "run.json").read_text())
-    state = {**run, "train": {**run["train"], "model_dir": str(folder)}}
-    return publish(state, Path(dest), run["command"])
+    """Publish a committed preset again from its recorded run (``stages.republish``)."""
+    return stages.republish(folder, dest, publish)
 
 
 def republish_presets() -> list[Path]:
@@ -413,19 +407,9 @@ def republish_presets() -> list[Path]:
 
 def retrain_presets() -> int:
     """Run the recipe of every committed preset (``PRETRAINED``) with ``--publish`` into its folder."""
-    missing = []
-    for name, argv in PRETRAINED.items():
-        if "--data" in argv and not Path(argv[argv.index("--data") + 1]).is_dir():
-            missing.append(f"{name}: data {argv[argv.index('--data') + 1]} not found (set ZOO_SHARED_DATA)")
-            continue
-        main([*argv, "--publish", f"pretrained/audio2face/{name}"])  # relative: from the project root (make)
-    for line in missing:
-        log.error("not retrained: %s", line)
-    if not missing:
-        from zoo.audio2face.card import write_card
+    from zoo.audio2face.card import write_card
 
-        log.info("model card blocks rewritten: %s", write_card())
-    return 2 if missing else 0
+    return stages.retrain_presets("audio2face", PRETRAINED, main, write_card)
 
 
 STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evaluation), ("export", run_export),
@@ -433,41 +417,18 @@ STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evalua
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zoo.pipelines.audio2face", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="runs/audio2face", help="run folder (resumable)")
-    parser.add_argument("--data", help="a FACEGOOD-layout folder (default: generate the synthetic corpus)")
+    parser = stages.recipe_parser("audio2face", __doc__, data_help="a FACEGOOD-layout folder", preset=None,
+                                  budget_minutes=BUDGET_MINUTES, pretrained=PRETRAINED)
     parser.add_argument("--names-file", help="label-column name file of --data (FACEGOOD: shirley_1015_bs_name.npy)")
-    parser.add_argument("--val-clips", help="comma-separated validation clips (default: 20%% of the clips; "
-                        "synthetic: the declared split by utterance and speaker)")
-    parser.add_argument("--test-clips", help="comma-separated test clips: read once, by the final evaluation")
     parser.add_argument("--search", action="store_true",
                         help=f"train every candidate of the declared search ({', '.join(CANDIDATES)}) and keep the "
                         "one of lowest validation MSE")
-    parser.add_argument("--preset", help=f"default {SYNTHETIC_PRESET} (synthetic) / {REAL_PRESET} (--data)")
-    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
-    parser.add_argument("--budget-minutes", type=float, default=BUDGET_MINUTES,
-                        help=f"training time budget (default {BUDGET_MINUTES:g})")
     parser.add_argument("--time-shift", type=float, help="±frames time-shift augmentation (paper: 0.5)")
-    parser.add_argument("--corpus-preset", default="small", choices=["small", "medium"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--publish", help="also copy the model to this pretrained preset folder")
-    parser.add_argument("--pretrained", action="store_true",
-                        help=f"retrain every committed preset pretrained/audio2face/{{{','.join(PRETRAINED)}}}")
     args = parser.parse_args(argv)
     if args.pretrained:
         return retrain_presets()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("tensorflow", "absl", "h5py"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     out = Path(args.out)
-    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "publish", "pretrained")}
-    state = run_stages(out, request, STAGES, args)
-    write_report(out, state)
-    if args.publish:
-        command = "python -m zoo.pipelines.audio2face " + " ".join(argv if argv is not None else sys.argv[1:])
-        log.info("published to %s", publish(state, Path(args.publish), command))
+    state = stages.run_recipe("audio2face", args, argv, STAGES, write_report=write_report, publish=publish)
     ev = state["evaluate"]
     log.info(f"{out}/report.md: {ev['split']} MSE {ev['mse']:.5f} vs mean pose {ev['mse_mean_pose']:.5f} "
              f"(ratio {ev['mse_ratio']:.3f}); articulation r {ev['articulation_r']:.3f}; bar "

@@ -18,7 +18,6 @@ the take.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import platform
@@ -27,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.pipelines.stages import prepare_data, run_stages
+from zoo.pipelines import stages
+from zoo.pipelines.stages import prepare_data, recorded_run
 
 log = logging.getLogger("zoo.pipelines.evenet")
 
@@ -183,7 +183,6 @@ def write_report(out: Path, state: dict) -> None:
     atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
 
 
-RUN_KEYS = ("request", "prepare", "train", "evaluate", "command")  # what run.json keeps of a run's state
 # the committed preset (``--pretrained``, ``make pretrained-evenet``): folder → the recipe's arguments
 PRETRAINED = {"synthetic": ["--out", "runs/pretrained-evenet-synthetic", "--quiet"]}
 
@@ -195,8 +194,7 @@ def publish(state: dict, dest: Path, command: str) -> Path:
     from zoo.evenet.card import preset_card
 
     tr = state["train"]
-    run = {k: v for k, v in {**state, "command": command}.items() if k in RUN_KEYS}
-    run["train"] = {k: v for k, v in tr.items() if k not in ("model_dir", "stage_seconds")}
+    run = recorded_run(state, command)
     metrics = {k: v for k, v in state["evaluate"].items() if k != "stage_seconds"}
     return publish_dir(
         tr["model_dir"], dest, data=state["prepare"]["source"], command=command, metrics=metrics,
@@ -208,20 +206,15 @@ def publish(state: dict, dest: Path, command: str) -> Path:
 
 
 def republish(folder: Path, dest: Path) -> Path:
-    """Publish a committed preset again from its recorded run (``run.json``, the weights in ``folder``)."""
-    run = json.loads((Path(folder) / "run.json").read_text())
-    state = {**run, "train": {**run["train"], "model_dir": str(folder)}}
-    return publish(state, Path(dest), run["command"])
+    """Publish a committed preset again from its recorded run (``stages.republish``)."""
+    return stages.republish(folder, dest, publish)
 
 
 def retrain_presets() -> int:
     """Run the recipe of every committed preset (``PRETRAINED``) with ``--publish`` into its folder."""
     from zoo.evenet.card import write_card
 
-    for name, argv in PRETRAINED.items():
-        main([*argv, "--publish", f"pretrained/evenet/{name}"])  # relative: from the project root (make)
-    write_card()
-    return 0
+    return stages.retrain_presets("evenet", PRETRAINED, main, write_card)
 
 
 STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evaluation), ("export", run_export),
@@ -229,37 +222,14 @@ STAGES = (("prepare", prepare), ("train", run_training), ("evaluate", run_evalua
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zoo.pipelines.evenet", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="runs/evenet", help="run folder (resumable)")
-    parser.add_argument("--data", help="an EveNet folder (default: generate the synthetic corpus)")
-    parser.add_argument("--val-clips", help="comma-separated validation takes (default: 20%% of the takes; "
-                        "synthetic: the declared split)")
-    parser.add_argument("--test-clips", help="comma-separated test takes: read once, by the evaluate stage")
-    parser.add_argument("--preset", default=PRESET, help=f"default {PRESET}")
-    parser.add_argument("--epochs", type=int, help=f"default {EPOCHS}")
-    parser.add_argument("--budget-minutes", type=float, default=BUDGET_MINUTES,
-                        help=f"training time budget (default {BUDGET_MINUTES:g})")
-    parser.add_argument("--corpus-preset", default="small", choices=["small", "medium"])
-    parser.add_argument("--seed", type=int, default=CORPUS_SEED, help=f"corpus seed (default {CORPUS_SEED}); the "
-                        "training seed is 123 + this")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--publish", help="also copy the model to this pretrained preset folder")
-    parser.add_argument("--pretrained", action="store_true",
-                        help=f"retrain every committed preset pretrained/evenet/{{{','.join(PRETRAINED)}}}")
+    parser = stages.recipe_parser("evenet", __doc__, data_help="an EveNet folder", preset=PRESET, seed=CORPUS_SEED,
+                                  seed_help="corpus seed; the training seed is 123 + this", clips_help="takes",
+                                  budget_minutes=BUDGET_MINUTES, pretrained=PRETRAINED)
     args = parser.parse_args(argv)
     if args.pretrained:
         return retrain_presets()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("tensorflow", "absl", "h5py"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     out = Path(args.out)
-    request = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "publish", "pretrained")}
-    state = run_stages(out, request, STAGES, args)
-    write_report(out, state)
-    if args.publish:
-        command = "python -m zoo.pipelines.evenet " + " ".join(argv if argv is not None else sys.argv[1:])
-        log.info("published to %s", publish(state, Path(args.publish), command))
+    state = stages.run_recipe("evenet", args, argv, STAGES, write_report=write_report, publish=publish)
     ev = state["evaluate"]
     log.info(f"{out}/report.md: teacher-forced RMSE {ev['teacher_forced']['rmse']:.4f} (repeat-last "
              f"{ev['teacher_forced']['rmse_repeat_last']:.4f}); free-running mouth r "

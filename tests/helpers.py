@@ -33,6 +33,7 @@ Documentation (every README and model card runs):
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import subprocess
 import sys
@@ -42,6 +43,35 @@ from pathlib import Path
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def fake_chumpy():
+    """``chumpy.ch.Ch`` in sys.modules while a test pickles (chumpy itself is never installed): its state mirrors
+    chumpy's (``__getstate__`` = the instance dict without ``_parents`` and ``_cache``; the array under 'x'), so a
+    pickle written with it has a real FLAME file's structure."""
+    import types
+
+    class Ch:
+        def __init__(self, x):
+            self.x = np.asarray(x, np.float64)
+            self._dirty_vars, self._itr, self._depends_on_deps = set(), None, {}
+            self._make_dense = self._make_sparse = False
+            self._parents, self._cache = {}, {"r": None, "drs": {}}
+
+        def __getstate__(self):
+            state = dict(self.__dict__)
+            del state["_parents"], state["_cache"]
+            return state
+
+    Ch.__module__, Ch.__qualname__ = "chumpy.ch", "Ch"
+    package, module = types.ModuleType("chumpy"), types.ModuleType("chumpy.ch")
+    module.Ch, package.ch = Ch, module
+    sys.modules["chumpy"], sys.modules["chumpy.ch"] = package, module
+    try:
+        yield Ch
+    finally:
+        del sys.modules["chumpy.ch"], sys.modules["chumpy"]
 CONTRACT = ("Config", "PRESETS", "GOLDEN_PARAMS", "build_model", "train", "Predictor", "evaluate", "export_model")
 
 

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     corpus = sub.add_parser(
         "corpus", help="generate the synthetic talking corpus in the real dataset layouts",
         description="Generate the synthetic talking corpus (espeak-ng speech, face motion, meshes, rendered "
-                    "video) in the FACEGOOD, EveNet, VOCASET and RAVDESS layouts. The same arguments give "
+                    "video) in the FACEGOOD, EveNet, VOCASET and RAVDESS layouts, and the RAVDESS trials' meshes in "
+                    "the derived VOCA repo's layout (ravdess_meshes/). The same arguments give "
                     "byte-identical files; a second call with the same arguments reuses the folder.")
     corpus.add_argument("--out", required=True, help="output folder (new, empty, or a corpus of the same arguments)")
     corpus.add_argument("--preset", default="small", choices=["small", "medium"],

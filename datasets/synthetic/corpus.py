@@ -15,10 +15,15 @@
     out/ravdess/Actor_NN/01-01-EE-II-SS-RR-NN.mp4   rendered face + audio, 29.97 fps          > RAVDESS
     out/ravdess/Actor_NN/02-01-EE-II-SS-RR-NN.mp4   the same video without audio              /
     out/ravdess/landmarks/01-01-….npy       (frames, 68, 2) ground-truth iBUG landmarks in pixels (synthetic extra)
+    out/ravdess_meshes/{data_verts_RAVDESS.npy, subj_seq_to_idx_RAVDESS.pkl, raw_audio_fixed_RAVDESS.pkl,
+                        templates_RAVDESS.pkl}   unposed meshes at 29.97 fps of the RAVDESS trials the derived VOCA
+                                                 repo trained on (strong intensity) + the neutral ones (read_emoca)
 
 The sentence utterances (FACEGOOD, EveNet and a VOCASET subset) cover every speaker × emotion ×
 intensity; the RAVDESS part speaks RAVDESS's two statements, as RAVDESS does. The same
 arguments give byte-identical files; a second call finds ``manifest.json`` and returns at once.
+``write_facegood_subset``, ``write_evenet_subset``, ``write_emoca_subset`` and ``write_vocaset_subset`` write one
+layout of part of a plan without rendering anything else (the first three: the bytes ``generate`` writes).
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -41,6 +47,8 @@ from ..arkit import ARKIT_52
 from ..audio import resample, to_pcm16
 from ..cache import atomic_write_bytes, npy_bytes
 from ..clip import EMOTIONS, expected_frames
+from ..emoca import FILES as EMOCA_FILES
+from ..emoca import write_emoca
 from ..errors import DataError
 from ..evenet import EVENET_FPS, FROM_RAVDESS, default_reader_config, phoneme_frames, write_evenet_take
 from ..facegood import FACEGOOD_FPS, FACEGOOD_SAMPLE_RATE, LABEL_PREFIX
@@ -50,9 +58,10 @@ from . import face, geometry, speech
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 1  # bump when the output of the same arguments changes
+GENERATOR_VERSION = 2  # bump when the output of the same arguments changes (2: ravdess_meshes/ added)
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 MANIFEST = "manifest.json"
+EMOCA_FOLDER = "ravdess_meshes"
 
 # speaker ↔ face identity ↔ RAVDESS actor number (odd actors are male, as in RAVDESS)
 SPEAKERS = (("male_deep", "m1", 1), ("female_warm", "f1", 2), ("male_bright", "m2", 3), ("female_high", "f2", 4))
@@ -215,22 +224,59 @@ def _sentence_utterance(item: UtterancePlan, utt: speech.Utterance, writer: _Wri
     # FACEGOOD: 16 kHz wav + float64 (floor(seconds × 30), 52) weights
     a16, wav16, m30 = _facegood_files(item, utt, writer, "facegood/")
     frames48 = _evenet_files(item, utt, writer, "evenet/", a16, wav16)
-    # VOCASET subset: unposed meshes at 60 fps with the native 22.05 kHz int16 audio
     if item.vocaset_sentence is not None:
-        m60 = _motion(utt, item, utt.audio.size, utt.sample_rate, VOCASET_FPS)
-        verts = geometry.deform(item.identity, m60.weights)
-        subject = f"Synth_{item.voice}"
-        vocaset.setdefault(subject, {})[item.vocaset_sentence] = (verts, to_pcm16(utt.audio), utt.sample_rate)
+        vocaset.setdefault(f"Synth_{item.voice}", {})[item.vocaset_sentence] = _vocaset_sequence(item, utt)
     return {"frames_30fps": m30.frames, "frames_48fps": frames48}
 
 
-def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, image_size: int) -> dict:
+def _vocaset_sequence(item: UtterancePlan, utt: speech.Utterance) -> tuple[np.ndarray, np.ndarray, int]:
+    """VOCASET: unposed meshes (floor(samples · 60 / 22050), V, 3) at 60 fps, the native 22.05 kHz int16 audio."""
+    m60 = _motion(utt, item, utt.audio.size, utt.sample_rate, VOCASET_FPS)
+    return geometry.deform(item.identity, m60.weights), to_pcm16(utt.audio), utt.sample_rate
+
+
+def _vocaset_templates(sequences: dict) -> dict[str, np.ndarray]:
+    """{Synth_<voice>: template} of the subjects in ``sequences``, in ``SPEAKERS`` order."""
+    return {f"Synth_{voice}": geometry.template(identity) for voice, identity, _ in SPEAKERS
+            if f"Synth_{voice}" in sequences}
+
+
+def _emoca_trial(item: UtterancePlan) -> bool:
+    """A RAVDESS trial written as meshes: the derived repo trained on intensity "strong" of the 7 non-neutral
+    emotions (specs/voca.md §6.1); the neutral trials are added (RAVDESS has no strong neutral)."""
+    return item.ravdess is not None and (item.intensity == "strong" or item.emotion == "neutral")
+
+
+def _ravdess_audio(utt: speech.Utterance) -> tuple[np.ndarray, bytes]:
+    """The 48 kHz audio of a trial and the bytes of its audio-only WAV."""
+    a48 = resample(utt.audio, utt.sample_rate, RAVDESS_SAMPLE_RATE)
+    return a48, _wav_bytes(a48, RAVDESS_SAMPLE_RATE)
+
+
+def _emoca_sequence(item: UtterancePlan, wav48: bytes, motion: face.FaceMotion) -> tuple[str, str, tuple]:
+    """(actor, stem, (vertices (T, V, 3) at 29.97 fps, int16 audio, 48000)) of a trial: the mesh of the motion its
+    video renders without the head pose (EMOCA's meshes with global rotation zeroed), and its WAV's samples."""
+    name = parse_ravdess_name(item.ravdess)
+    pcm, rate = sf.read(io.BytesIO(wav48), dtype="int16")
+    return name.subject, name.stem, (geometry.deform(item.identity, motion.weights), pcm, int(rate))
+
+
+def _emoca_templates(sequences: dict) -> dict[str, np.ndarray]:
+    """{Actor_NN: the actor's neutral template} of the actors in ``sequences``."""
+    return {f"Actor_{actor:02d}": geometry.template(identity) for _, identity, actor in SPEAKERS
+            if f"Actor_{actor:02d}" in sequences}
+
+
+def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer,
+                   image_size: int) -> tuple[dict, tuple | None]:
+    """Write a trial's WAV, videos and landmarks; returns its manifest fields and its ``_emoca_sequence`` (None
+    for a trial not written as meshes)."""
     from ..video import write_video
 
     name = parse_ravdess_name(item.ravdess)
-    a48 = resample(utt.audio, utt.sample_rate, RAVDESS_SAMPLE_RATE)
+    a48, wav48 = _ravdess_audio(utt)
     folder = f"ravdess/{name.subject}"
-    writer.write(f"{folder}/{name.stem}.wav", _wav_bytes(a48, RAVDESS_SAMPLE_RATE))
+    writer.write(f"{folder}/{name.stem}.wav", wav48)
     motion = _motion(utt, item, a48.size, RAVDESS_SAMPLE_RATE, RAVDESS_FPS)
     frames, landmarks = geometry.render_sequence(item.identity, motion.weights, motion.head, image_size)
     av, vo = name.with_modality("audio-video"), name.with_modality("video")
@@ -240,16 +286,18 @@ def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer, 
     write_video(writer.root / folder / f"{vo.stem}.mp4", frames, RAVDESS_FPS)
     writer.record(f"{folder}/{vo.stem}.mp4")
     writer.write(f"ravdess/landmarks/{av.stem}.npy", npy_bytes(landmarks.astype(np.float32)))
-    return {"frames_29.97fps": int(len(frames))}
+    mesh = _emoca_sequence(item, wav48, motion) if _emoca_trial(item) else None
+    return {"frames_29.97fps": int(len(frames))}, mesh
 
 
-def _ravdess_job(args) -> tuple[dict, dict[str, str]]:
-    """One RAVDESS trial in a worker: synthesise, render, encode; returns its manifest entry and file hashes."""
+def _ravdess_job(args) -> tuple[dict, dict[str, str], tuple | None]:
+    """One RAVDESS trial in a worker: synthesise, render, encode; returns its manifest entry, file hashes and
+    ``_emoca_sequence`` (or None)."""
     item, root, image_size = args
     writer = _Writer(Path(root))
     utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
-    entry = {**asdict(item), "duration_s": round(utt.duration, 6), **_ravdess_trial(item, utt, writer, image_size)}
-    return entry, writer.hashes
+    fields, mesh = _ravdess_trial(item, utt, writer, image_size)
+    return {**asdict(item), "duration_s": round(utt.duration, 6), **fields}, writer.hashes, mesh
 
 
 def _map(fn, jobs: list, workers: int | None):
@@ -332,6 +380,74 @@ def write_evenet_subset(out: str | os.PathLike, utterances: int | None = None, s
     return [item.id for item in chosen]
 
 
+def write_emoca_subset(out: str | os.PathLike, seed: int = 0, *, config: CorpusConfig | None = None,
+                       actors=None) -> list[str]:
+    """Only the ``ravdess_meshes`` layout (``write_emoca``) of a corpus plan (``config``, default the small
+    preset's): the strong and the neutral RAVDESS trials of ``actors`` ("Actor_01" … or 1 …; default all), the
+    same bytes as ``generate`` writes under ``ravdess_meshes/``. Synthesises, animates and deforms; renders no video
+    and writes no WAV. Returns the stems written, in plan order."""
+    config = config or PRESETS["small"]
+    items = [i for i in plan(config, seed) if _emoca_trial(i)]
+    if actors is not None:
+        wanted = {f"Actor_{a:02d}" if isinstance(a, int) else str(a) for a in actors}
+        have = {parse_ravdess_name(i.ravdess).subject for i in items}
+        if wanted - have:
+            raise ValueError(f"actors {sorted(wanted - have)} are not in the corpus plan (it has {sorted(have)})")
+        items = [i for i in items if parse_ravdess_name(i.ravdess).subject in wanted]
+    if not items:
+        raise ValueError(f"no RAVDESS trials to write (config {config}, actors {actors})")
+    sequences = {}
+    for item in items:
+        utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+        a48, wav48 = _ravdess_audio(utt)
+        actor, stem, sequence = _emoca_sequence(item, wav48, _motion(utt, item, a48.size, RAVDESS_SAMPLE_RATE,
+                                                                     RAVDESS_FPS))
+        sequences.setdefault(actor, {})[stem] = sequence
+    write_emoca(out, sequences, _emoca_templates(sequences))
+    return [item.ravdess for item in items]
+
+
+def write_vocaset_subset(out: str | os.PathLike, per_speaker: int, seed: int = 0, *,
+                         emotions=("neutral", "calm"), config: CorpusConfig | None = None) -> dict:
+    """The VOCASET layout (``write_vocaset``) of ``per_speaker`` sentence utterances of each speaker.
+
+    The utterances are the first ``per_speaker`` of each speaker whose emotion is in ``emotions``, in the order of
+    ``plan(config, seed)``; without ``config``, a plan with ceil(per_speaker / conditions) utterances per condition
+    (conditions: the (emotion, intensity) pairs of ``emotions``; neutral has one, the others two) and no RAVDESS
+    trials. They are written as ``generate`` writes its VOCASET part: subjects Synth_<voice>, unposed meshes at
+    60 fps, the native 22.05 kHz int16 audio, here named sentence01 … in plan order.
+
+    Returns {subject: [(sentence, utterance id, text)]}.
+    """
+    emotions = (emotions,) if isinstance(emotions, str) else tuple(emotions)
+    unknown = [e for e in emotions if e not in EMOTIONS]
+    if not emotions or unknown:
+        raise ValueError(f"emotions must be a non-empty selection of {EMOTIONS}, got {emotions}")
+    if int(per_speaker) != per_speaker or per_speaker < 1:
+        raise ValueError(f"per_speaker must be a positive integer, got {per_speaker}")
+    per_speaker = int(per_speaker)
+    if config is None:
+        conditions = sum(e in emotions for e, _ in EMOTION_INTENSITIES)
+        config = CorpusConfig(utterances_per_condition=math.ceil(per_speaker / conditions), vocaset_sentences=0,
+                              ravdess_repetitions=0)
+    items = [i for i in plan(config, seed) if i.ravdess is None and i.emotion in emotions]
+    sequences, listing = {}, {}
+    for voice, _, _ in SPEAKERS:
+        chosen = [i for i in items if i.voice == voice][:per_speaker]
+        if len(chosen) < per_speaker:
+            raise ValueError(f"the corpus plan of {config} has {len(chosen)} utterances of {voice} in {emotions}, "
+                             f"fewer than per_speaker={per_speaker}")
+        subject = f"Synth_{voice}"
+        sequences[subject], listing[subject] = {}, []
+        for k, item in enumerate(chosen, 1):
+            sentence = f"sentence{k:02d}"
+            utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+            sequences[subject][sentence] = _vocaset_sequence(item, utt)
+            listing[subject].append((sentence, item.id, item.text))
+    write_vocaset(out, sequences, _vocaset_templates(sequences))
+    return listing
+
+
 def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
              config: CorpusConfig | None = None, workers: int | None = None) -> dict:
     """Generate (or reuse) the corpus in ``out``; returns the manifest.
@@ -364,25 +480,30 @@ def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
     try:
         writer = _Writer(staging)
         items = plan(config, seed)
-        entries, vocaset = [], {}
+        entries, vocaset, meshes = [], {}, {}
         for item in (i for i in items if i.ravdess is None):
             utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
             entries.append({**asdict(item), "duration_s": round(utt.duration, 6),
                             **_sentence_utterance(item, utt, writer, vocaset)})
         log.info("corpus: %d sentence utterances written", len(entries))
         trials = [(item, str(staging), config.image_size) for item in items if item.ravdess is not None]
-        for entry, hashes in _map(_ravdess_job, trials, workers):
+        for entry, hashes, mesh in _map(_ravdess_job, trials, workers):
             entries.append(entry)
             writer.hashes.update(hashes)
+            if mesh is not None:
+                actor, stem, sequence = mesh
+                meshes.setdefault(actor, {})[stem] = sequence
         log.info("corpus: %d RAVDESS trials written", len(trials))
         writer.write("facegood/BS_name.npy", npy_bytes(np.array(ARKIT_52)))
         writer.write("evenet/reader_config.json", json.dumps(default_reader_config(ARKIT_52), indent=1).encode())
         if vocaset:
-            templates = {f"Synth_{voice}": geometry.template(identity) for voice, identity, _ in SPEAKERS
-                         if f"Synth_{voice}" in vocaset}
-            write_vocaset(staging / "vocaset", vocaset, templates)
+            write_vocaset(staging / "vocaset", vocaset, _vocaset_templates(vocaset))
             for name in ("data_verts.npy", "raw_audio_fixed.pkl", "templates.pkl", "subj_seq_to_idx.pkl"):
                 writer.record(f"vocaset/{name}")
+        if meshes:
+            write_emoca(staging / EMOCA_FOLDER, meshes, _emoca_templates(meshes))
+            for name in EMOCA_FILES:
+                writer.record(f"{EMOCA_FOLDER}/{name}")
         manifest = {
             "format": "speech-anim-zoo synthetic corpus", "request": request, "zoo_version": __version__,
             "speakers": [{"voice": v, "identity": i, "ravdess_actor": a} for v, i, a in SPEAKERS],

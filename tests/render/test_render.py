@@ -196,3 +196,27 @@ def test_curves_child(tmp_path):
     out = tmp_path / "c.png"
     run_child(["curves", "--npz", str(npz), "--out", str(out), "--fps", "30", "--channels", "ch0", "ch2"])
     _assert_real_png(out)
+
+
+def test_mesh_video_frames_any_mesh_and_shows_the_reference_beside(tmp_path, tone, write_wav):
+    from zoo.datasets.synthetic import geometry
+    from zoo.render import render_mesh_video
+    from zoo.render.mesh import fit_camera
+
+    verts = geometry.deform("f2", _jaw_ramp(8))
+    still = np.repeat(verts[:1], 8, axis=0)
+    wav = write_wav("tone.wav", tone(8 / 30, rate=16000))
+    out = render_mesh_video(verts, geometry.FACES, 30, tmp_path / "m.mp4", audio_path=wav, reference=still,
+                            image_size=64, labels=False)
+    frames, fps = read_video(out)
+    assert frames.shape == (8, 64, 128, 3) and fps == pytest.approx(30.0)
+    assert read_video_audio(out, 16000).size > 0.2 * 16000
+    diff = np.abs(frames[-1, :, :64].astype(float) - frames[-1, :, 64:]).mean()
+    assert diff > 1.0 and np.abs(frames[0, :, :64].astype(float) - frames[0, :, 64:]).mean() < diff / 4
+    # any mesh in metres is framed: the fitted camera sees the whole first frame, ~FILL of the height
+    scaled = verts[0] * 3.0 + 1.0
+    uv = geometry.project(scaled, 64, fit_camera(scaled))
+    assert uv.min() >= 0 and uv.max() <= 64 and 0.6 < np.ptp(uv[:, 1]) / 64 < 0.95
+    with pytest.raises(ValueError, match="faces index"):
+        render_mesh_video(verts, geometry.FACES + verts.shape[1], 30, tmp_path / "bad.mp4")
+    assert not (tmp_path / "bad.mp4").exists()

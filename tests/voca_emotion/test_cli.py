@@ -8,6 +8,7 @@ import shlex
 
 import numpy as np
 import pytest
+import soundfile as sf
 from helpers import bad_audio_files, check_cli_refusal, check_fails_before_tensorflow, run_cli
 
 V = 64  # the tiny preset's vertices
@@ -205,3 +206,82 @@ def test_export_prints_parity_lines(trained, tmp_path, capsys):
     report = json.loads((dest / "voca_emotion-v1.parity.json").read_text())
     assert report["passed"] and (dest / "voca_emotion" / "1" / "saved_model.pb").is_file()
     assert (dest / "voca_emotion-v1.tflite").is_file()
+
+
+def test_predict_renders_a_video_with_the_audio(trained, tmp_path, capsys):
+    import trimesh
+
+    from zoo.core import parity_speech
+    from zoo.datasets.video import read_video, read_video_audio
+    from zoo.voca_emotion import Predictor
+
+    model_dir, _ = trained
+    predictor = Predictor.load(model_dir)
+    faces = np.array([[i, i + 1, i + 2] for i in range(0, 60, 3)], np.int64)
+    template = tmp_path / "face.ply"
+    template.write_bytes(trimesh.Trimesh(predictor.templates[0], faces, process=False).export(file_type="ply"))
+    audio, rate = parity_speech()
+    wav = tmp_path / "a.wav"
+    sf.write(wav, audio[: rate // 2], rate)
+    out = tmp_path / "out"
+    status, stdout, _ = run_cli(["voca_emotion", "predict", "--model", str(model_dir), "--audio", str(wav), "--out",
+                                 str(out), "--template", str(template), "--format", "none", "--video",
+                                 "--image-size", "32"], capsys)
+    assert status == 0 and "video.mp4" in stdout
+    frames, fps = read_video(out / "video.mp4")
+    assert fps == pytest.approx(60.0) and frames.shape[1:] == (32, 32, 3)
+    assert abs(len(frames) - np.load(out / "vertices.npy").shape[0]) <= 1
+    assert read_video_audio(out / "video.mp4", 16000).size > 0.4 * 16000
+
+
+def test_predict_video_needs_faces(trained, tmp_path, capsys):
+    model_dir, _ = trained
+    check_cli_refusal(["voca_emotion", "predict", "--model", str(model_dir), "--audio", "x.wav", "--out",
+                       str(tmp_path / "o"), "--video"], capsys, r"--video: needs the mesh's faces",
+                      [tmp_path / "o"])
+
+
+@pytest.mark.parametrize("extra, pattern", [
+    (["--emotion", "happy"], r"--emotion happy: needs --flame \(a FLAME model\) for this 64-vertex mesh"),
+    (["--emotion", "happy", "--intensity", "1.5"], r"--intensity 1.5: must lie in \[0, 1\]"),
+    (["--flame", "x.pkl"], r"--flame: goes with --emotion"),
+    (["--emotion", "happy", "--flame", "missing.pkl"], r"--flame missing.pkl"),
+    (["--emotion", "auto"], r"--emotion: --emotion auto and --emotion-model DIR go together"),
+    (["--emotion", "happy", "--emotion-model", "m"], r"--emotion-model: --emotion auto and --emotion-model DIR go"),
+])
+def test_emotion_flags_are_checked_before_work(trained, tmp_path, capsys, extra, pattern):
+    model_dir, _ = trained
+    check_cli_refusal(["voca_emotion", "predict", "--model", str(model_dir), "--audio", "x.wav", "--out",
+                       str(tmp_path / "o"), *extra], capsys, pattern, [tmp_path / "o"])
+
+
+def test_train_fine_tunes_on_a_ravdess_derived_folder_from_a_model(trained, tmp_path, capsys):
+    from zoo.datasets import resample, write_emoca
+    from zoo.datasets.ravdess import RavdessName
+    from zoo.datasets.synthetic import speech
+    from zoo.voca_emotion import Predictor
+
+    model_dir, _ = trained
+    source = Predictor.load(model_dir)
+    sequences, templates = {}, {}
+    for actor, voice in ((1, "male_deep"), (2, "female_warm")):
+        name = f"Actor_{actor:02d}"
+        templates[name] = source.templates[0]
+        sequences[name] = {}
+        for emotion, statement in (("happy", 1), ("sad", 2)):
+            utt = speech.synthesize("Kids are talking by the door.", voice, emotion, "strong")
+            audio = resample(utt.audio, utt.sample_rate, 48000)
+            frames = int(len(audio) * 29.97 / 48000)
+            verts = np.repeat(source.templates[0][None], frames, axis=0)
+            verts[:, :16, 1] -= 0.005 * np.abs(np.sin(np.arange(frames) / 3))[:, None]
+            stem = RavdessName("audio", "speech", emotion, "strong", statement, 1, actor).stem
+            sequences[name][stem] = (verts, np.round(audio * 32767).astype(np.int16), 48000)
+    write_emoca(tmp_path / "emoca", sequences, templates)
+    status, stdout, err = run_cli(["voca_emotion", "train", "--data", str(tmp_path / "emoca"), "--workdir",
+                                   str(tmp_path / "run"), "--init-from", str(model_dir), "--val-subjects", "Actor_02",
+                                   "--epochs", "1", "--set", "batch_size=8", "--quiet"], capsys)
+    assert status == 0, err
+    tuned = Predictor.load(tmp_path / "run" / "model")
+    assert tuned.config.subjects == ("Actor_01",) and tuned.config.expression_dim == source.config.expression_dim
+    meta = json.loads((tmp_path / "run" / "model" / "metadata.json").read_text())
+    assert meta["init_from"] == str(model_dir) and meta["subjects_from"] == {"Actor_01": "mean of the source subjects"}

@@ -129,3 +129,15 @@ def test_transfer_weights_matches_subject_rows_by_name_and_starts_new_subjects_f
     with pytest.raises(ValueError, match="expression_offset|fc2"):
         other = source_config.replace(expression_dim=4)
         transfer_weights(build_model(other), other, source, source_config.subjects)
+
+
+def test_pca_basis_of_a_large_matrix_matches_the_exact_svd():
+    rng = np.random.default_rng(3)
+    offsets = (rng.normal(size=(300, 12)) * np.linspace(2, 0.2, 12)) @ rng.normal(size=(12, 500))
+    offsets += 1e-4 * rng.normal(size=offsets.shape)  # low rank plus noise, like face offsets
+    fast = pca_basis(offsets, 10, "pca_sqrt_eigenvalue")  # 300, 500 > 4 × 10: the randomised range finder
+    centred = offsets - offsets.mean(axis=0)
+    _, sigma, vt = np.linalg.svd(centred, full_matrices=False)
+    np.testing.assert_allclose(np.abs(np.sum(fast / np.linalg.norm(fast, axis=1, keepdims=True) * vt[:10], axis=1)),
+                               1.0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), sigma[:10] / np.sqrt(299), rtol=1e-5)

@@ -272,3 +272,26 @@ def test_load_template_errors_name_the_file(tmp_path, case, make, message):
     with pytest.raises(DataError, match=message) as caught:
         load_template(path, V)
     assert str(caught.value).startswith(f"{path}: "), str(caught.value)
+
+
+def test_emotion_is_added_with_its_ramp_on_the_corpus_mesh_and_refused_elsewhere(predictor, speech16k):
+    from zoo.datasets.synthetic import geometry
+    from zoo.voca_emotion import build_model, preset
+    from zoo.voca_emotion.emotion import EmotionBasis, ramp
+    from zoo.voca_emotion.predict import Predictor as VocaPredictor
+
+    config = preset("tiny", num_vertices=geometry.NUM_VERTICES, subjects=("a",))
+    tpl = geometry.template("f2")[None]
+    corpus = VocaPredictor(build_model(config), config, tpl)
+    plain = corpus.predict(speech16k, 16000).values.reshape(-1, geometry.NUM_VERTICES, 3)
+    happy = corpus.predict(speech16k, 16000, emotion="happy", intensity=0.5, ease_frames=6)
+    happy = happy.values.reshape(plain.shape)
+    alpha = ramp(len(plain), intensity=0.5, ease_in=6, ease_out=6)
+    delta = EmotionBasis.from_corpus().delta("happy")
+    np.testing.assert_allclose(happy - plain, alpha[:, None, None] * delta[None], atol=2e-7)
+    assert alpha[0] == 0 and alpha[len(alpha) // 2] == pytest.approx(0.5)
+    upper = corpus.predict(speech16k, 16000, emotion="sad", upper_face_only=True).values.reshape(plain.shape)
+    np.testing.assert_array_equal(upper[:, geometry.LIP_VERTICES], plain[:, geometry.LIP_VERTICES])
+    assert np.abs(upper[:, geometry.UPPER_FACE_VERTICES] - plain[:, geometry.UPPER_FACE_VERTICES]).max() > 1e-3
+    with pytest.raises(ValueError, match="no emotion basis for a 64-vertex mesh"):
+        predictor.predict(speech16k, 16000, emotion="happy")

@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from zoo.core.cards import files_mb
+
 CARD = Path(__file__).with_name("README.md")
 
 # (original, here, why): every item of the spec's "broken or ambiguous" list (§9) and each choice of ours
@@ -231,7 +233,7 @@ def pretrained_rows(root: Path) -> str:
     for name in ("facegood_real", "synthetic"):
         meta, run = _read(root / name)
         m = meta["metrics"]
-        size = sum((root / name / f).stat().st_size for f in meta["sha256"]) / 2**20
+        size = files_mb(root / name, meta["sha256"])
         rows.append(f"| `audio2face/{name}` | {meta['data']}; preset `{meta['preset']}`, {meta['epochs_trained']} "
                     f"epochs (best {run['train'].get('best_epoch') or meta['epochs_trained']}), "
                     f"{run['train']['minutes']} min | "
@@ -256,12 +258,9 @@ def blocks(pretrained: str | os.PathLike | None = None) -> dict[tuple[Path, str]
 
 def write_card() -> list[Path]:
     """Rewrite every generated block; returns the files written."""
-    from zoo.core.cards import replace_block
+    from zoo.core.cards import write_blocks
 
-    generated = blocks()
-    for (path, marker), text in generated.items():
-        replace_block(path, marker, text)
-    return sorted({path for path, _ in generated})
+    return write_blocks(blocks())
 
 
 if __name__ == "__main__":

@@ -33,4 +33,28 @@ def replace_block(path: str | os.PathLike, marker: str, text: str) -> None:
     atomic_write_bytes(Path(path), f"{head}\n{text.strip()}\n{tail}".encode())
 
 
-__all__ = ["read_block", "replace_block"]
+def write_blocks(blocks: dict[tuple[Path, str], str]) -> list[Path]:
+    """Replace every (file, marker) block of ``blocks`` with its text; returns the files written, sorted."""
+    for (path, marker), text in blocks.items():
+        replace_block(path, marker, text)
+    return sorted({Path(path) for path, _ in blocks})
+
+
+def files_mb(folder: Path, names) -> float:
+    """The size in MiB of the files ``names`` of ``folder`` (a published preset's sealed files)."""
+    return sum((Path(folder) / n).stat().st_size for n in names) / 2**20
+
+
+def published_presets(root: Path) -> list[tuple[Path, dict, float]]:
+    """(folder, metadata, size in MiB) of every published preset under ``root`` (``pretrained/<model>``), by name."""
+    import json
+
+    found = sorted(p for p in Path(root).iterdir() if (p / "metadata.json").is_file()) if Path(root).is_dir() else []
+    out = []
+    for folder in found:
+        meta = json.loads((folder / "metadata.json").read_text())
+        out.append((folder, meta, files_mb(folder, meta["sha256"])))
+    return out
+
+
+__all__ = ["read_block", "replace_block", "write_blocks", "files_mb", "published_presets"]

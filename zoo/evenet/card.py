@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo.core.cards import files_mb, published_presets
+
 from .config import GOLDEN_PARAMS, PRESETS, count_from_table, golden_config
 
 CARD = Path(__file__).resolve().parent / "README.md"
@@ -167,7 +169,7 @@ def preset_card(meta: dict, folder: Path, run: dict, name: str) -> str:
     """README.md of the published preset ``name``, from its sealed metadata and recorded run (``folder`` holds its
     files)."""
     m = meta["metrics"]
-    size = sum((folder / n).stat().st_size for n in meta["sha256"]) / 2**20
+    size = files_mb(folder, meta["sha256"])
     lines = [f"# evenet / {name}", "",
              _preset_line(meta, run) + f" {size:.1f} MB.", "",
              f"Train: {len(meta['train_takes'])} takes ({meta['train_frames']:,} frames); validation: "
@@ -195,13 +197,9 @@ def results_synthetic(folder: Path) -> str:
 
 def pretrained_rows(root: Path) -> str:
     """The rows of pretrained/README.md for the committed EveNet presets."""
-    import json
-
     rows = []
-    for folder in sorted(p for p in root.iterdir() if (p / "metadata.json").is_file()) if root.is_dir() else []:
-        meta = json.loads((folder / "metadata.json").read_text())
+    for folder, meta, size in published_presets(root):
         m = meta["metrics"]
-        size = sum((folder / n).stat().st_size for n in meta["sha256"]) / 2**20
         rows.append(f"| `evenet/{folder.name}` | {meta['data']}; preset `{meta['preset']}`, {meta['epochs_trained']} "
                     f"epochs (best {meta['best_epoch']}), {meta['training_minutes']} min | {m['split']} "
                     f"({len(m['takes'])} takes), free running: jaw/mouth r {m['free_running']['mouth_r']:.3f} "
@@ -219,11 +217,11 @@ def blocks() -> dict[tuple[Path, str], str]:
             (Path(zoo.PRETRAINED) / "README.md", "card:evenet"): pretrained_rows(root)}
 
 
-def write_card() -> None:
-    from zoo.core.cards import replace_block
+def write_card() -> list[Path]:
+    """Rewrite every generated block; returns the files written."""
+    from zoo.core.cards import write_blocks
 
-    for (path, marker), text in blocks().items():
-        replace_block(path, marker, text)
+    return write_blocks(blocks())
 
 
 if __name__ == "__main__":

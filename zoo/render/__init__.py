@@ -1,4 +1,5 @@
-"""Rendering: blendshape curves as PNG plots and ARKit-52 weights as MP4 videos of the synthetic face.
+"""Rendering: blendshape curves as PNG plots, ARKit-52 weights as MP4 videos of the synthetic face, and vertex
+sequences (VOCA's meshes) as MP4 videos.
 
 Rule (DESIGN §1): ``zoo.render`` never imports TensorFlow, directly or indirectly. Face videos are
 rendered in a child process (``python -m zoo.render face ...``) that imports only NumPy,
@@ -8,6 +9,7 @@ with TensorFlow loaded can use it safely. ``plot_curves`` runs in-process (matpl
 from __future__ import annotations
 
 from .face import render_face_video
+from .mesh import render_mesh_video
 from .plots import plot_curves
 
-__all__ = ["plot_curves", "render_face_video"]
+__all__ = ["plot_curves", "render_face_video", "render_mesh_video"]

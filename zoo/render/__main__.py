@@ -1,4 +1,4 @@
-"""Child entry point: ``python -m zoo.render face|curves --npz in.npz --out ...``.
+"""Child entry point: ``python -m zoo.render face|mesh|curves --npz in.npz --out ...``.
 
 Run as a program it blocks ``import tensorflow`` before doing anything, so a stray import fails loudly instead of
 loading TensorFlow next to the rasteriser. Exit code 1 with "error: ..." on stderr for bad input.
@@ -24,6 +24,13 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--identity", default="f1", help="synthetic identity: f1, f2, m1 or m2")
     f.add_argument("--image-size", type=int, default=256, help="panel height and width in pixels (even)")
     f.add_argument("--no-labels", action="store_true", help="no 'prediction'/'reference' labels")
+    m = sub.add_parser("mesh", help="vertices (T, V, 3) and faces (F, 3) in an npz -> MP4")
+    m.add_argument("--npz", required=True, type=Path, help="arrays: vertices (T, V, 3), faces (F, 3), reference")
+    m.add_argument("--out", required=True, type=Path, help="the MP4 to write")
+    m.add_argument("--fps", required=True, help="frames per second (a number or a fraction like 30000/1001)")
+    m.add_argument("--audio", type=Path, default=None, help="audio file to mux in as AAC")
+    m.add_argument("--image-size", type=int, default=256, help="panel height and width in pixels (even)")
+    m.add_argument("--no-labels", action="store_true", help="no 'prediction'/'reference' labels")
     c = sub.add_parser("curves", help="values (T, K) and names (K,) in an npz -> PNG")
     c.add_argument("--npz", required=True, type=Path, help="arrays: values (T, K), names (K,), reference")
     c.add_argument("--out", required=True, type=Path, help="the PNG to write")
@@ -39,6 +46,13 @@ def _face(args) -> Path:
 
     return render_from_npz(args.npz, args.out, args.fps, audio_path=args.audio, identity=args.identity,
                            image_size=args.image_size, labels=not args.no_labels)
+
+
+def _mesh(args) -> Path:
+    from .mesh import render_mesh_from_npz
+
+    return render_mesh_from_npz(args.npz, args.out, args.fps, audio_path=args.audio, image_size=args.image_size,
+                                labels=not args.no_labels)
 
 
 def _curves(args) -> Path:
@@ -58,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, run the command, print the written path; 1 on error (message last on stderr)."""
     args = _parser().parse_args(argv)
     try:
-        out = (_face if args.command == "face" else _curves)(args)
+        out = {"face": _face, "mesh": _mesh, "curves": _curves}[args.command](args)
     except (ValueError, KeyError, OSError) as exc:  # bad input: DataError/AudioError are ValueErrors
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["render_face_video", "render_from_npz", "run_child", "text_mask", "NUM_WEIGHTS"]
+__all__ = ["render_face_video", "render_from_npz", "render_in_child", "run_child", "text_mask", "NUM_WEIGHTS"]
 
 NUM_WEIGHTS = 52
 _CHUNK = 64          # frames deformed and rasterised per batch in the child (bounds the (T, V, 3) buffer)
@@ -88,8 +88,14 @@ def render_face_video(weights, fps, out_mp4, *, audio_path=None, identity: str =
         args += ["--audio", str(Path(audio_path).absolute())]
     if not labels:
         args.append("--no-labels")
+    return render_in_child(args, arrays, out, timeout)
+
+
+def render_in_child(args: list[str], arrays: dict[str, np.ndarray], out: Path, timeout: float | None) -> Path:
+    """Write ``arrays`` to a temporary .npz, run ``python -m zoo.render *args --npz it`` and return ``out``; a failure
+    (or no file written) is a RuntimeError and leaves no temporaries of ``write_video`` behind."""
     with tempfile.TemporaryDirectory(prefix="zoo-render-") as tmp:
-        npz = Path(tmp) / "face.npz"
+        npz = Path(tmp) / f"{args[0]}.npz"
         np.savez(npz, **arrays)
         try:
             run_child([*args, "--npz", str(npz)], timeout=timeout)
@@ -97,7 +103,7 @@ def render_face_video(weights, fps, out_mp4, *, audio_path=None, identity: str =
             _cleanup(out)
             raise
     if not out.is_file():
-        raise RuntimeError(f"zoo.render face exited cleanly but wrote no file at {out}")
+        raise RuntimeError(f"zoo.render {args[0]} exited cleanly but wrote no file at {out}")
     return out
 
 

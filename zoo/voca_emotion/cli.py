@@ -2,8 +2,9 @@
 
 train reads a VOCASET-layout folder (``data_verts.npy``, ``subj_seq_to_idx.pkl``, ``raw_audio_fixed.pkl``,
 ``templates.pkl``) and holds out whole subjects (and optionally sentences). predict writes ``--out DIR``:
-``vertices.npy`` (T, V, 3) in metres at 60 fps and ``meshes/00000.ply`` … (or ``.obj``); the subject is 0-based
-(``info`` lists them) and ``--subject 0:0.5,2:0.5`` blends speaking styles.
+``vertices.npy`` (T, V, 3) in metres at 60 fps and ``meshes/00000.ply`` … (or ``.obj``) [+ ``video.mp4`` with the
+audio]; the subject is 0-based (``info`` lists them) and ``--subject 0:0.5,2:0.5`` blends speaking styles;
+``--emotion happy --intensity 0.7`` adds the emotion's offset with an ease-in/out ramp.
 
 ``validate(args)`` checks every argument without TensorFlow and before anything is written.
 """
@@ -19,7 +20,8 @@ from zoo.core import validate as check
 from .config import PRESETS
 
 PROG = "zoo voca_emotion"
-DATA_HELP = "VOCASET-layout folder (data_verts.npy, subj_seq_to_idx.pkl, raw_audio_fixed.pkl, templates.pkl)"
+DATA_HELP = ("VOCASET-layout folder (data_verts.npy, subj_seq_to_idx.pkl, raw_audio_fixed.pkl, templates.pkl), or a "
+             "RAVDESS-derived one (the same files with _RAVDESS; meshes at 29.97 fps, resampled to 60)")
 
 
 def add_commands(parser) -> None:
@@ -36,7 +38,8 @@ def add_commands(parser) -> None:
     t.add_argument("--test-subjects", help="comma-separated subjects that are test only (never read by training)")
     t.add_argument("--val-sentences", help="comma-separated sentences of the training subjects held out to validate")
     t.add_argument("--test-sentences", help="comma-separated sentences of the training subjects held out as test")
-    t.add_argument("--init-from", metavar="MODEL_DIR", help="start from this VOCA model's weights (fine-tuning)")
+    t.add_argument("--init-from", metavar="MODEL_DIR", help="start from this VOCA model's weights and config "
+                                                            "(fine-tuning; --preset is not used)")
     t.add_argument("--mesh", metavar="PLY_OR_OBJ", help="a mesh in the data's topology whose faces predict writes "
                                                         "(default: the synthetic corpus's faces where the vertex "
                                                         "count is its own)")
@@ -47,6 +50,22 @@ def add_commands(parser) -> None:
                                                   "weights 'i:w,j:w' (default 0)")
     p.add_argument("--format", default="ply", choices=["ply", "obj", "none"],
                    help="per-frame mesh files in DIR/meshes (default ply; none: only vertices.npy)")
+    p.add_argument("--emotion", help="add an emotion to the speech: a RAVDESS name (happy, sad, angry, fearful, "
+                                     "disgust, surprised, calm, neutral), a FLAME table row (spec §6.2), or auto: "
+                                     "the one --emotion-model hears in --audio")
+    p.add_argument("--emotion-model", metavar="DIR", help="an audio emotion classifier (a folder written by "
+                                                          "zoo.voca_emotion.emotion_classifier) for --emotion auto")
+    p.add_argument("--intensity", type=float, default=1.0, help="peak strength of --emotion, in [0, 1] (default 1)")
+    p.add_argument("--ease-frames", type=check.non_negative_int, default=12,
+                   help="frames of the emotion's ease-in and ease-out (default 12 = 0.2 s at 60 fps)")
+    p.add_argument("--upper-face-only", action="store_true", help="apply --emotion to the upper face only "
+                                                                   "(the synthetic corpus's mesh)")
+    p.add_argument("--flame", metavar="PKL", help="a FLAME model (generic_model.pkl) whose expression basis gives "
+                                                  "--emotion on FLAME meshes (read without chumpy, restricted loader)")
+    p.add_argument("--video", action="store_true", help="also render DIR/video.mp4 (the meshes at 60 fps with the "
+                                                       "audio muxed in; NumPy rasteriser in a subprocess, headless)")
+    p.add_argument("--image-size", type=check.positive_int, default=256, help="video height in pixels (even; "
+                                                                              "default 256)")
     e = actions["evaluate"]
     e.add_argument("--shuffle-seed", type=int, help="permute each sequence's audio windows in time with this seed "
                                                     "(the shuffled-audio control)")
@@ -70,10 +89,11 @@ def _model(path):
 
 
 def _vocaset_names(data: Path) -> tuple[set[str], set[str]]:
-    """(subjects, sentences) of a VOCASET folder's index (restricted unpickler)."""
+    """(subjects, sentences) of a VOCASET or RAVDESS-derived folder's index (restricted unpickler)."""
     from zoo.datasets import DataError, load_pickle
+    from zoo.datasets.emoca import INDEX_FILE
 
-    path = data / "subj_seq_to_idx.pkl"
+    path = data / INDEX_FILE if (data / INDEX_FILE).is_file() else data / "subj_seq_to_idx.pkl"
     if not path.is_file():
         raise check.UsageError("--data", str(data), "holds no subj_seq_to_idx.pkl (not a VOCASET-layout folder)")
     try:
@@ -103,8 +123,7 @@ def _check_train(args) -> dict:
         both = sorted(set(lists[a]) & set(lists[b]))
         if both:
             raise check.UsageError(b, getattr(args, b[2:].replace("-", "_")), f"{both[0]!r} is also in {a}")
-    if args.init_from:
-        _model(args.init_from)
+    source = _model(args.init_from)[1] if args.init_from else None
     faces = None
     if args.mesh:
         from zoo.datasets import DataError
@@ -117,8 +136,8 @@ def _check_train(args) -> dict:
         except DataError as exc:
             raise check.UsageError("--mesh", args.mesh, str(exc)) from None
     overrides = common.config_overrides(args, {}, config_fields=[f.name for f in fields(Config)])
-    try:
-        config = preset(args.preset, **overrides)
+    try:  # fine-tuning keeps the source model's network (its config), with the overrides
+        config = source.replace(**overrides) if source is not None else preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:
         raise check.UsageError("--set", None, str(exc)) from None
     return {"config": config, "faces": faces, **{k[2:].replace("-", "_"): v for k, v in lists.items()}}
@@ -147,6 +166,13 @@ def _check_predict(args) -> dict:
             template, faces = load_template(args.template, config.num_vertices)
         except DataError as exc:
             raise check.UsageError("--template", args.template, str(exc)) from None
+    emotion = None
+    if args.emotion is not None or args.flame or args.upper_face_only:
+        emotion = _check_emotion(args, config)
+    if args.video and faces is None and found.array("faces") is None:
+        raise check.UsageError("--video", None, "needs the mesh's faces: give --template (a .ply/.obj with faces)")
+    if args.video and args.image_size % 2:
+        raise check.UsageError("--image-size", args.image_size, "must be even (H.264)")
     audio, rate = check.audio_input(args.audio, "--audio")
     from . import features as feats
 
@@ -155,7 +181,57 @@ def _check_predict(args) -> dict:
         raise check.UsageError("--audio", args.audio, "is shorter than one frame at 60 fps")
     common.check_smoothing(args, frames)
     return {"weights": weights, "template": template, "faces": faces, "audio": audio, "rate": rate,
-            "config": config}
+            "config": config, "emotion": emotion}
+
+
+def _check_emotion(args, config) -> dict:
+    """--emotion/--intensity/--flame/--upper-face-only checked (the basis built, without TensorFlow)."""
+    from zoo.datasets import DataError
+
+    from .emotion import EmotionBasis
+    from .predict import _corpus_vertices
+
+    if args.emotion is None:
+        raise check.UsageError("--flame" if args.flame else "--upper-face-only", None, "goes with --emotion")
+    classifier = None
+    if (args.emotion == "auto") != bool(args.emotion_model):
+        raise check.UsageError("--emotion-model" if args.emotion_model else "--emotion", None,
+                               "--emotion auto and --emotion-model DIR go together")
+    if args.emotion_model:
+        from .emotion_classifier import EmotionClassifier
+
+        check.input_folder(args.emotion_model, "--emotion-model")
+        try:
+            classifier = EmotionClassifier.load(args.emotion_model)
+        except (DataError, ValueError) as exc:
+            raise check.UsageError("--emotion-model", args.emotion_model, str(exc)) from None
+    if not 0.0 <= args.intensity <= 1.0:
+        raise check.UsageError("--intensity", args.intensity, "must lie in [0, 1]")
+    if args.flame:
+        check.input_file(args.flame, "--flame", (".pkl",))
+        try:
+            basis = EmotionBasis.from_flame(args.flame)
+        except (DataError, ValueError) as exc:
+            raise check.UsageError("--flame", args.flame, str(exc)) from None
+    elif config.num_vertices == _corpus_vertices():
+        basis = EmotionBasis.from_corpus()
+    else:
+        raise check.UsageError("--emotion", args.emotion, f"needs --flame (a FLAME model) for this "
+                                                          f"{config.num_vertices}-vertex mesh")
+    if basis.num_vertices != config.num_vertices:
+        raise check.UsageError("--flame", args.flame, f"has {basis.num_vertices} vertices, the model "
+                                                      f"{config.num_vertices}")
+    if args.upper_face_only and config.num_vertices != _corpus_vertices():
+        raise check.UsageError("--upper-face-only", None, "the upper-face mask is declared for the synthetic "
+                                                          "corpus's mesh only")
+    for label in (classifier.labels if classifier is not None else [args.emotion]):
+        try:
+            basis.resolve(label)
+        except ValueError as exc:
+            flag = "--emotion-model" if classifier else "--emotion"
+            raise check.UsageError(flag, args.emotion_model or args.emotion, str(exc)) from None
+    return {"emotion": args.emotion, "classifier": classifier, "intensity": args.intensity,
+            "ease_frames": args.ease_frames, "upper_face_only": args.upper_face_only, "flame": args.flame}
 
 
 def _check_evaluate(args) -> dict:
@@ -215,8 +291,14 @@ def _predict(args, checked) -> int:
     from .predict import Predictor
 
     predictor = Predictor.load(args.model)
+    emotion = dict(checked["emotion"] or {})
+    classifier = emotion.pop("classifier", None)
+    if classifier is not None:
+        label, probabilities = classifier.predict(checked["audio"], checked["rate"], source=args.audio)
+        emotion["emotion"] = label
+        print(f"{args.audio}: heard {label} (p = {probabilities[label]:.2f})")
     anim = predictor.predict(checked["audio"], checked["rate"], subject=checked["weights"],
-                             template=checked["template"])
+                             template=checked["template"], **emotion)
     if args.smooth > 1:
         anim = anim.smoothed(args.smooth)
     verts = anim.values.reshape(len(anim.values), -1, 3)
@@ -227,6 +309,12 @@ def _predict(args, checked) -> int:
     write_sequence(verts, args.out, faces=faces, fmt=fmt)
     print(f"{args.out}: {len(verts)} frames × {verts.shape[1]} vertices at {anim.fps:g} fps (vertices.npy"
           + (f", meshes/*.{fmt})" if fmt else ")"))
+    if args.video:
+        from zoo.render import render_mesh_video
+
+        video = render_mesh_video(verts, faces, anim.fps, Path(args.out) / "video.mp4", audio_path=args.audio,
+                                  image_size=args.image_size)
+        print(f"{video}: the meshes with the speech")
     return 0
 
 

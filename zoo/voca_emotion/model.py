@@ -63,15 +63,26 @@ def pca_basis(offsets: np.ndarray, components: int, scaling: str = "pca_unit", m
     PCA of the mean-centred rows (at most ``max_rows``, drawn with ``seed``): X = U Σ Wᵀ, eigenvalues
     λ_k = σ_k² / (n − 1). ``pca_unit``: rows w_k (unit norm); ``pca_sqrt_eigenvalue``: √λ_k · w_k (a unit code
     moves the face by one standard deviation along the component). Fewer rows than components: the missing
-    directions are zero.
+    directions are zero. A large X (both sides > 4 × components) is decomposed by a seeded randomised range finder
+    (Halko et al. 2011: 2k + 20 probes, 4 power iterations, then an exact SVD of the k-dimensional projection),
+    which for face offsets (low rank) gives the leading directions to float32 precision in seconds instead of
+    minutes.
     """
     x = np.asarray(offsets, np.float64).reshape(len(offsets), -1)
     if not np.isfinite(x).all():
         raise ValueError("training offsets hold NaN or Inf")
+    rng = np.random.default_rng(seed)
     if len(x) > max_rows:
-        x = x[np.sort(np.random.default_rng(seed).choice(len(x), max_rows, replace=False))]
+        x = x[np.sort(rng.choice(len(x), max_rows, replace=False))]
     x = x - x.mean(axis=0)
-    _, sigma, vt = np.linalg.svd(x, full_matrices=False)
+    if min(x.shape) > 4 * components:
+        probes = min(2 * components + 20, min(x.shape))
+        q = np.linalg.qr(x @ rng.standard_normal((x.shape[1], probes)))[0]
+        for _ in range(4):  # power iterations sharpen the spectrum
+            q = np.linalg.qr(x @ (x.T @ q))[0]
+        _, sigma, vt = np.linalg.svd(q.T @ x, full_matrices=False)
+    else:
+        _, sigma, vt = np.linalg.svd(x, full_matrices=False)
     k = min(components, len(sigma))
     basis = np.zeros((components, x.shape[1]), np.float64)
     basis[:k] = vt[:k]

@@ -8,6 +8,10 @@
   original's ``inference_interpolate_styles``: ``{0: 0.5, 2: 0.5}`` (or ``"0:0.5,2:0.5"``) runs the network once
   per subject with a non-zero weight and blends the outputs with the weights normalised to sum 1.
 * Without ``template`` the chosen subject's own training template is used (of a blend: the first subject's).
+* Emotion (approach 2, ``emotion.merge``): ``predict(..., emotion="happy", intensity=0.7)`` adds α(t)·Δₑ to every
+  frame, α an ease-in/out ramp (``emotion.ramp``, 12 frames = 0.2 s each by default) peaking at ``intensity``,
+  optionally on the upper face only. Δₑ comes from ``emotion_basis``: the corpus's overlays through its linear basis
+  on the corpus mesh, or E·ψₑ of a user's FLAME model (``flame=path``) on FLAME's.
 """
 from __future__ import annotations
 
@@ -133,28 +137,65 @@ class Predictor:
 
         t = len(windows)
         condition = np.repeat(one_hot([subject], self.config.num_subjects), t, axis=0)
-        tiled = np.broadcast_to(template, (t, *template.shape))
-        return self.runner(np.asarray(windows, np.float32), condition, np.ascontiguousarray(tiled))
+        tiled = np.broadcast_to(template, (t, *template.shape))  # a view: the runner copies one batch at a time
+        return self.runner(np.asarray(windows, np.float32), condition, tiled)
 
     def vertices(self, windows: np.ndarray, subject=0, template=None) -> np.ndarray:
         """(T, V, 3): the blend Σ_k w_k · run(windows, k, template) over ``subject_weights(subject)``."""
         weights = subject_weights(self.config, subject)
         tpl = self.template(template, next(iter(weights)))
+        if len(weights) == 1:  # one style: no blend (and no copy)
+            return self.run(windows, next(iter(weights)), tpl)
         return sum(w * self.run(windows, k, tpl) for k, w in weights.items()).astype(np.float32)
 
-    def predict(self, audio, sample_rate: int | None = None, *, subject=0, template=None) -> Animation:
+    def emotion_basis(self, flame=None):
+        """The ``emotion.EmotionBasis`` of this model's mesh: E·ψ of the FLAME model at ``flame`` (a path), else the
+        synthetic corpus's on its mesh; a ValueError for another mesh without ``flame``."""
+        from .emotion import EmotionBasis
+
+        basis = (EmotionBasis.from_flame(flame) if flame is not None
+                 else EmotionBasis.from_corpus() if self.config.num_vertices == _corpus_vertices() else None)
+        if basis is None:
+            raise ValueError(f"no emotion basis for a {self.config.num_vertices}-vertex mesh: give a FLAME model "
+                             "(the corpus's basis fits only its own mesh)")
+        if basis.num_vertices != self.config.num_vertices:
+            raise ValueError(f"the emotion basis has {basis.num_vertices} vertices, the model "
+                             f"{self.config.num_vertices}")
+        return basis
+
+    def with_emotion(self, vertices: np.ndarray, emotion: str, *, intensity: float = 1.0, ease_frames: int = 12,
+                     upper_face_only: bool = False, flame=None) -> np.ndarray:
+        """(T, V, 3) ``vertices`` + α(t)·Δₑ (``emotion.merge``); ``upper_face_only`` masks Δ to the corpus mesh's
+        upper face (``geometry.UPPER_FACE_VERTICES``)."""
+        from .emotion import ramp
+
+        mask = None
+        if upper_face_only:
+            if self.config.num_vertices != _corpus_vertices():
+                raise ValueError("the upper-face mask is declared for the synthetic corpus's mesh only")
+            from zoo.datasets.synthetic.geometry import UPPER_FACE_VERTICES as mask
+        alpha = ramp(len(vertices), intensity=intensity, ease_in=ease_frames, ease_out=ease_frames)
+        return self.emotion_basis(flame).apply(vertices, emotion, alpha, mask)
+
+    def predict(self, audio, sample_rate: int | None = None, *, subject=0, template=None, emotion: str | None = None,
+                intensity: float = 1.0, ease_frames: int = 12, upper_face_only: bool = False,
+                flame=None) -> Animation:
         """Vertices of ``audio`` as an Animation (T, 3V) at 60 fps; see the module docstring."""
         verts = self.vertices(self.windows(audio, sample_rate), subject, template)
+        if emotion is not None:
+            verts = self.with_emotion(verts, emotion, intensity=intensity, ease_frames=ease_frames,
+                                      upper_face_only=upper_face_only, flame=flame)
         return Animation(verts.reshape(len(verts), -1), self.names, feats.FPS)
 
 
 def evaluate(model_dir: str | os.PathLike, data_dir, *, subjects=None, sentences=None, shuffle_seed: int | None = None):
-    """Held-out measures (``metrics.evaluate_sequences``) of a model directory on VOCASET-layout sequences (default:
+    """Held-out measures (``metrics.evaluate_sequences``) of a model directory on VOCASET-layout or RAVDESS-derived
+    sequences (``train.read_meshes``; default:
     the model's recorded test sequences): unseen subjects are run under every training condition and the measures
     averaged over conditions (the original's validation); training subjects under their own. With
     ``shuffle_seed`` the audio windows of each sequence are permuted in time (the shuffled-audio control).
     Returns (figures, {sequence: (T, V, 3) prediction of the first condition})."""
-    from zoo.datasets import read_vocaset, read_vocaset_templates
+    from .train import read_meshes
 
     predictor = Predictor.load(model_dir)
     config, meta = predictor.config, predictor.metadata
@@ -162,10 +203,10 @@ def evaluate(model_dir: str | os.PathLike, data_dir, *, subjects=None, sentences
     if not names:
         raise ValueError("no sequences to evaluate: give them, or a model with recorded test/val sequences")
     names = set(names)
-    clips = [c for c in read_vocaset(data_dir, subjects=subjects) if sequence_name(c) in names]
+    clips, templates = read_meshes(data_dir)
+    clips = [c for c in clips if sequence_name(c) in names and (subjects is None or c.subject in subjects)]
     if not clips:
         raise ValueError(f"none of the sequences {sorted(names)[:3]}… is in {data_dir}")
-    templates = read_vocaset_templates(data_dir)
     rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
     preds, gts, tpls, shown = [], [], [], {}
     for clip in clips:
@@ -191,14 +232,19 @@ def sequence_name(clip) -> str:
     return str(clip.source).rsplit("::", 1)[-1]
 
 
+def _corpus_vertices() -> int:
+    """The vertex count of the synthetic corpus's mesh (its masks and emotion basis fit only it)."""
+    from zoo.datasets.synthetic.geometry import NUM_VERTICES
+
+    return NUM_VERTICES
+
+
 def measures(preds, gts, templates) -> dict:
     """``metrics.evaluate_sequences`` with the synthetic corpus' lip and upper-face masks where the mesh is the
     corpus's; on another mesh (no declared masks) only the mean vertex error, of the model and of the template."""
-    from zoo.datasets.synthetic.geometry import NUM_VERTICES
-
     from .metrics import corpus_masks, evaluate_sequences, mean_vertex_error
 
-    if np.shape(gts[0])[1] == NUM_VERTICES:
+    if np.shape(gts[0])[1] == _corpus_vertices():
         return evaluate_sequences(preds, gts, templates, **corpus_masks())
     frames = [np.asarray(g).shape[0] for g in gts]
     mve = lambda ps: float(np.average([mean_vertex_error(p, g) for p, g in zip(ps, gts)], weights=frames))  # noqa: E731

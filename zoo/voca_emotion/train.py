@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def clip_windows(clip: Clip, kind: str, cache_dir=None) -> np.ndarray:
     key = {"model": "voca_emotion", "feature": kind, "version": FEATURE_VERSION, "fps": feats.FPS,
            "sample_rate": feats.SAMPLE_RATE}
     return FeatureCache(cache_dir, key).get_or_compute(clip, compute)
+
+
+def read_meshes(folder) -> tuple[list[Clip], dict[str, np.ndarray]]:
+    """(Clips, templates) of a VOCASET-layout folder, or of a RAVDESS-derived one (``data_verts_RAVDESS.npy``…:
+    ``zoo.datasets.read_emoca``, meshes resampled to 60 fps)."""
+    from zoo.datasets import read_emoca, read_emoca_templates
+    from zoo.datasets.emoca import VERTS_FILE
+
+    if (Path(folder) / VERTS_FILE).is_file():
+        return read_emoca(folder), read_emoca_templates(folder)
+    return read_vocaset(folder), read_vocaset_templates(folder)
 
 
 def split_sequences(clips: Sequence[Clip], *, val_subjects: Sequence[str] = (), test_subjects: Sequence[str] = (),
@@ -93,7 +105,8 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
           subject_map: Mapping[str, str] | None = None,
           max_minutes: float | None = None, progress: bool = True, strategy=None, cpu_devices: int | None = None,
           ) -> dict:
-    """Train ``config`` on a VOCASET-layout folder (or Clips + ``templates``), split by subject and sentence
+    """Train ``config`` on a VOCASET-layout or RAVDESS-derived folder (``read_meshes``; or Clips + ``templates``),
+    split by subject and sentence
     (``split_sequences``; VOCASET's own split by default where the data holds its subjects). Test sequences are
     never read (their names are recorded). Validation after every epoch: the held-out sequences (unseen subjects
     under every training condition, averaged); the epoch of lowest validation LVE is kept (``patience`` stops
@@ -111,7 +124,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     trainer = Trainer(workdir, seed=config.seed, strategy=strategy, cpu_devices=cpu_devices, progress=progress,
                       max_minutes=max_minutes)
     if isinstance(data, (str, os.PathLike)):
-        clips, templates = read_vocaset(data), read_vocaset_templates(data)
+        clips, templates = read_meshes(data)
     else:
         clips = list(data)
         if templates is None:
@@ -140,7 +153,8 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         raise ValueError(f"{len(table.run_starts(k))} runs of {k} frames: fewer than one batch of {config.batch_size}")
     subject_templates = np.stack([np.asarray(templates[s], np.float32) for s in config.subjects])
     basis, origin = None, None
-    if config.decoder_init != "random" and init_from is None:
+    resuming = tf.train.latest_checkpoint(str(trainer.workdir / "checkpoints")) is not None  # weights restored anyway
+    if config.decoder_init != "random" and init_from is None and not resuming:
         basis = pca_basis(training_offsets(train_clips, templates), config.expression_dim, config.decoder_init,
                           seed=config.seed)
 
@@ -148,7 +162,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         model = build_model(config)
         if basis is not None:
             init_decoder(model, basis)
-        if init_from is not None:
+        if init_from is not None and not resuming:
             source = Predictor.load(init_from)
             origin = transfer_weights(model, config, source.model, source.config.subjects, subject_map)
         lr = config.learning_rate
@@ -226,4 +240,4 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     return summary
 
 
-__all__ = ["train", "split_sequences", "clip_windows", "training_offsets", "FEATURE_VERSION"]
+__all__ = ["train", "read_meshes", "split_sequences", "clip_windows", "training_offsets", "FEATURE_VERSION"]

@@ -14,8 +14,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from zoo.datasets import ARKIT_52, ARKIT_INDEX, DataError, read_facegood, split_by_clip
+from zoo.datasets.clip import EMOTIONS
+from zoo.datasets.emoca import FILES as EMOCA_FILES
+from zoo.datasets.emoca import INDEX_FILE, VERTS_FILE, read_emoca, read_emoca_templates
 from zoo.datasets.evenet import read_evenet
 from zoo.datasets.ravdess import RAVDESS_FPS, read_ravdess
+from zoo.datasets.safe_pickle import load_pickle
 from zoo.datasets.synthetic import corpus, geometry, speech
 from zoo.datasets.video import read_video, read_video_audio
 from zoo.datasets.vocaset import read_vocaset
@@ -313,3 +317,97 @@ def test_emotion_is_recoverable_from_brows_and_smile(generated):
     classifier = LogisticRegression(C=100.0, max_iter=5000).fit(x_train, y_train)
     accuracy = float((classifier.predict(x_test) == y_test).mean())
     assert accuracy >= 0.8, f"emotion from mean brow/smile weights: accuracy {accuracy:.2f}"
+
+
+# ---------------------------------------------------------------- RAVDESS meshes (EMOCA layout) and the subset writers
+
+EMOCA_CONDITIONS = {("neutral", "normal")} | {(e, "strong") for e in EMOTIONS[1:]}  # what the derived repo trained on
+                                                                                   # (strong) + the neutral trials
+
+
+def test_ravdess_meshes_layout(generated):
+    out, manifest = generated
+    folder = out / corpus.EMOCA_FOLDER
+    for name in EMOCA_FILES:  # recorded like the vocaset files
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == manifest["files"][f"ravdess_meshes/{name}"]
+    clips = read_emoca(folder)
+    assert len(clips) == 2 * 16 and {c.subject for c in clips} == {"Actor_01", "Actor_02"}  # 16 trials per actor
+    assert {(c.emotion, c.intensity) for c in clips} == EMOCA_CONDITIONS
+    trials = {u["id"]: u for u in manifest["utterances"] if u["ravdess"]}
+    index = load_pickle(folder / INDEX_FILE)
+    for clip in clips:
+        # one mesh row per video frame, keys 1 … T; 60 fps targets of floor(samples · 60 / 48000) frames
+        assert sorted(index[clip.subject][clip.name]) == list(range(1, trials[clip.name]["frames_29.97fps"] + 1))
+        assert clip.fps == 60.0 and clip.sample_rate == 48000 and clip.num_frames == clip.audio.size * 60 // 48000
+    templates = read_emoca_templates(folder)
+    for _, identity, actor in corpus.SPEAKERS[:2]:  # the true neutral face: the mesh at all-zero weights
+        np.testing.assert_array_equal(templates[f"Actor_{actor:02d}"], geometry.deform(identity, np.zeros(52)))
+
+
+def test_ravdess_meshes_move_as_the_videos_do(generated):
+    """The meshes are the unposed motion the video renders: the inner-lip gap of the mesh (iBUG 62–66, metres) and
+    of the video's ground-truth landmarks (pixels) correlate with r ≥ 0.95 over the frames of every trial."""
+    out, _ = generated
+    folder = out / corpus.EMOCA_FOLDER
+    verts, index = np.load(folder / VERTS_FILE), load_pickle(folder / INDEX_FILE)
+    upper, lower = int(geometry.LANDMARK_VERTICES[62]), int(geometry.LANDMARK_VERTICES[66])
+    mesh_gap, pixel_gap = [], []
+    for stems in index.values():
+        for stem, frames in stems.items():
+            rows = [frames[k] for k in sorted(frames)]
+            mesh_gap.append(np.linalg.norm(verts[rows, upper] - verts[rows, lower], axis=1))
+            lm = np.load(out / "ravdess" / "landmarks" / f"{stem.replace('03-', '01-', 1)}.npy")
+            assert len(lm) == len(rows)
+            pixel_gap.append(np.linalg.norm(lm[:, 66] - lm[:, 62], axis=1))
+    r = float(np.corrcoef(np.concatenate(mesh_gap), np.concatenate(pixel_gap))[0, 1])
+    assert r >= 0.95, f"mesh vs video inner-lip gap: r = {r:.3f}"
+
+
+def test_emoca_subset_writes_the_same_bytes(generated, tmp_path):
+    out, manifest = generated
+    stems = corpus.write_emoca_subset(tmp_path / "all", seed=7, config=TEST_CONFIG)
+    assert stems == [u["id"] for u in manifest["utterances"]
+                     if u["ravdess"] and (u["emotion"], u["intensity"]) in EMOCA_CONDITIONS]
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == sorted(EMOCA_FILES)  # no wav, no video
+    for name in EMOCA_FILES:
+        assert (tmp_path / "all" / name).read_bytes() == (out / corpus.EMOCA_FOLDER / name).read_bytes(), name
+    two = corpus.write_emoca_subset(tmp_path / "two", seed=7, config=TEST_CONFIG, actors=[2])
+    assert len(two) == 16 and {s[-2:] for s in two} == {"02"}
+    assert set(read_emoca_templates(tmp_path / "two")) == {"Actor_02"}
+    with pytest.raises(ValueError, match="Actor_03"):
+        corpus.write_emoca_subset(tmp_path / "x", seed=7, config=TEST_CONFIG, actors=["Actor_03"])
+
+
+def test_vocaset_subset_matches_generate(generated, tmp_path):
+    """With TEST_CONFIG, generate's sentence01 of each speaker is the speaker's first (neutral) utterance: the subset
+    of one neutral utterance per speaker holds the same meshes, audio and template bytes."""
+    out, manifest = generated
+    listing = corpus.write_vocaset_subset(tmp_path, 1, seed=7, emotions=("neutral",), config=TEST_CONFIG)
+    in_corpus = {(u["voice"], u["vocaset_sentence"]): u["id"] for u in manifest["utterances"] if u["vocaset_sentence"]}
+    assert {s: [(n, i) for n, i, _ in v] for s, v in listing.items()} == \
+        {f"Synth_{voice}": [("sentence01", in_corpus[(voice, "sentence01")])] for voice, _, _ in corpus.SPEAKERS}
+    assert (tmp_path / "templates.pkl").read_bytes() == (out / "vocaset" / "templates.pkl").read_bytes()
+    mine = {c.subject: c for c in read_vocaset(tmp_path, on_mismatch="error")}
+    theirs = {c.subject: c for c in read_vocaset(out / "vocaset", sentences=["sentence01"], on_mismatch="error")}
+    assert set(mine) == set(theirs) and len(mine) == 4
+    for subject, clip in mine.items():
+        np.testing.assert_array_equal(clip.targets, theirs[subject].targets)
+        np.testing.assert_array_equal(clip.audio, theirs[subject].audio)
+
+
+def test_vocaset_subset_is_deterministic_and_in_plan_order(tmp_path):
+    a = corpus.write_vocaset_subset(tmp_path / "a", 2, seed=7)
+    b = corpus.write_vocaset_subset(tmp_path / "b", 2, seed=7)
+    assert a == b
+    for name in ("data_verts.npy", "subj_seq_to_idx.pkl", "raw_audio_fixed.pkl", "templates.pkl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    # 2 of (neutral, calm) → 1 utterance per condition: each speaker's 15 conditions start neutral, calm-normal
+    for s, (voice, _, _) in enumerate(corpus.SPEAKERS):
+        assert [(n, i) for n, i, _ in a[f"Synth_{voice}"]] == [("sentence01", f"{15 * s:04d}_{voice}_neutral_normal"),
+                                                              ("sentence02", f"{15 * s + 1:04d}_{voice}_calm_normal")]
+    clips = read_vocaset(tmp_path / "a", on_mismatch="error")
+    assert len(clips) == 8 and {(c.fps, c.sample_rate) for c in clips} == {(60.0, speech.SAMPLE_RATE)}
+    with pytest.raises(ValueError, match="fewer than per_speaker=3"):
+        corpus.write_vocaset_subset(tmp_path / "c", 3, emotions=("neutral",), config=TEST_CONFIG)
+    with pytest.raises(ValueError, match="emotions"):
+        corpus.write_vocaset_subset(tmp_path / "c", 1, emotions=("bored",))
