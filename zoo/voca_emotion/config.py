@@ -22,9 +22,12 @@ from typing import ClassVar
 
 from zoo.core.configs import ConfigBase, pick_preset
 
+from .features import NUM_FEATURES
+from .phones import NUM_PHONES
+
 AUDIO_FEATURES = ("mfcc", "logmel", "phones")
 #: features a frame of each front end (phones: pocketsphinx one-hot, 39 CMU phones + SIL)
-FEATURE_WIDTH = {"mfcc": 29, "logmel": 29, "phones": 40}
+FEATURE_WIDTH = {"mfcc": NUM_FEATURES, "logmel": NUM_FEATURES, "phones": NUM_PHONES}
 DECODER_INITS = ("pca_unit", "pca_sqrt_eigenvalue", "random")
 
 #: VOCASET's training subjects in the one-hot order of the released model (spec §4.1)

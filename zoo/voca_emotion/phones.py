@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import os
 import threading
-from fractions import Fraction
 
 import numpy as np
+
+from .features import num_frames  # the model's one frame-count rule: N = round(s · 60), ties to even
 
 POCKETSPHINX_REQUIREMENT = "pocketsphinx==5.1.1"
 """The pinned wheel (29.2 MB, manylinux x86_64, CPython 3.11) whose bundled model these settings were made for."""
@@ -117,14 +118,6 @@ def _decoder():
         paths = model_paths()
         _DECODER = ps.Decoder(hmm=paths["hmm"], allphone=paths["allphone"], loglevel="ERROR", **DECODER_OPTIONS)
     return _DECODER
-
-
-def num_frames(num_samples: int, sample_rate: int) -> int:
-    """``N = round(num_samples · 60 / sample_rate)``, exact rational value, ties to even (Python 3 ``round``)."""
-    num_samples, sample_rate = int(num_samples), int(sample_rate)
-    if num_samples < 0 or sample_rate <= 0:
-        raise ValueError(f"need num_samples >= 0 and sample_rate > 0, got {num_samples} and {sample_rate}")
-    return round(Fraction(num_samples * FPS, sample_rate))
 
 
 def _pcm16(audio, sample_rate) -> np.ndarray:

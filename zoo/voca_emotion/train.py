@@ -24,7 +24,15 @@ from zoo.datasets import Clip, FeatureCache, read_vocaset, read_vocaset_template
 
 from . import features as feats
 from .config import VOCASET_TEST, VOCASET_VAL, Config
-from .predict import Predictor, feature_windows, measures, metadata_of, sequence_name, validation_numbers
+from .predict import (
+    Predictor,
+    _corpus_vertices,
+    feature_windows,
+    measures,
+    metadata_of,
+    sequence_name,
+    validation_numbers,
+)
 
 FEATURE_VERSION = 1  # bump when the feature code changes its output
 
@@ -116,7 +124,6 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     import tensorflow as tf
 
     from zoo.datasets import FrameTable, run_dataset
-    from zoo.datasets.synthetic.geometry import NUM_VERTICES
 
     from .losses import loss_terms, total_loss
     from .model import build_model, init_decoder, pca_basis, transfer_weights
@@ -209,7 +216,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
     def dataset(epoch: int):
         return run_dataset(table, length=k, batch_size=config.batch_size, shuffle=True, seed=config.seed + epoch)
 
-    monitor = "lve" if config.num_vertices == NUM_VERTICES else "mve"  # LVE needs the corpus mesh's lip mask
+    monitor = "lve" if config.num_vertices == _corpus_vertices() else "mve"  # LVE needs the corpus mesh's lip mask
     result = trainer.fit({"model_variables": list(model.variables), "optimizer": optimizer}, epochs=config.epochs,
                          steps_per_epoch=steps_per_epoch, dataset=dataset, step=step, validate=validate,
                          rows_per_step=config.batch_size, monitor=monitor if val_clips else None,
@@ -230,7 +237,7 @@ def train(config: Config, data: str | os.PathLike | Sequence[Clip], workdir: str
         "init_from": str(init_from) if init_from else None, "subjects_from": origin,
         "state_sha256": result.state_sha256,
     }
-    if faces is None and config.num_vertices == NUM_VERTICES:  # the synthetic corpus's mesh: its own faces
+    if faces is None and config.num_vertices == _corpus_vertices():  # the synthetic corpus's mesh: its own faces
         from zoo.datasets.synthetic.geometry import FACES as faces
     if trainer.is_chief:
         arrays = {"templates": subject_templates, **({"faces": np.asarray(faces, np.int32)} if faces is not None
