@@ -26,6 +26,7 @@ CORE = [
     "matplotlib==3.11.2",
     "tensorboard==2.21.0",  # TensorBoard logs of training (tf.summary needs it)
     "pocketsphinx==5.1.1",  # voca_emotion's phone front end (the wheel bundles the en-us model and phone LM)
+    "praat-parselmouth==0.4.7",  # gesture_ae's prosody features (Praat pitch and intensity)
 ]
 EXTRAS = {
     "render": [
@@ -47,6 +48,7 @@ EXTRAS = {
         "nbmake==1.5.5",
         "ruff==0.17.5",
         "openpyxl==3.1.5",
+        "python_speech_features==0.6",  # gesture_ae's MFCC is tested against the package the original used
     ],
 }
 
@@ -61,7 +63,7 @@ setup(
     packages=["zoo", "zoo.core", "zoo.audio2face", "zoo.evenet", "zoo.voca_emotion", "zoo.render", "zoo.datasets",
               "zoo.datasets.synthetic", "zoo.pipelines"],
     package_dir={"zoo": "zoo", "zoo.datasets": "datasets", "zoo.pipelines": "pipelines"},
-    package_data={"zoo.datasets.synthetic": ["*.txt"], "zoo.core": ["data/*.wav"]},
+    package_data={"zoo.datasets": ["data/*"], "zoo.datasets.synthetic": ["*.txt"], "zoo.core": ["data/*.wav"]},
     install_requires=CORE,
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["zoo = zoo.cli:main"]},

@@ -12,6 +12,14 @@ int64 (index over all frames of the table). A table built with per-clip ``featur
 of (frames, ...) precomputed by a model, e.g. cached LPC) also yields ``features``; one built
 with ``audio=False`` yields no ``audio``. With ``max_shift`` > 0 samples, ``gather`` can move
 each window by a per-row shift in [−max_shift, max_shift] (time-shift augmentation).
+
+Feature context windows (``context=(past, future)`` with 2-D ``features``, e.g. Aud2Repr2Pose's 61 MFCC frames):
+each clip's rows (frames, D) are stored once, with ``past`` copies of ``pad`` (the row used outside the clip) before
+and ``future`` after, in one float32 buffer for all clips; ``features`` of frame i is its clip's rows
+i − past … i + future, (B, past + 1 + future, D), cut per batch by one ``tf.gather`` of ``starts[:, None] + range``.
+Memory: (Σ T + (past + future) · clips) × D × 4 bytes, against (Σ T) × (past + 1 + future) × D × 8 bytes for a
+materialised float64 window matrix (Aud2Repr2Pose's X: 230k frames × 61 × 26 × 8 B ≈ 2.9 GB; here
+230k × 26 × 4 B ≈ 24 MB plus 60 pad rows per clip).
 """
 from __future__ import annotations
 
@@ -28,11 +36,14 @@ class FrameTable:
     """Every frame of ``clips`` with the start of its window in one padded audio buffer.
 
     ``spec`` is the model's window; a table with ``audio=False`` cuts no windows and takes ``spec=None``
-    (its ``window`` and ``lookahead`` are then None).
+    (its ``window`` and ``lookahead`` are then None). ``context=(past, future)`` makes ``features`` (each
+    (frames, D)) come out as windows of ``past + 1 + future`` rows, with the row ``pad`` (D,) outside the clip
+    (zeros when None; the model passes its own, e.g. a silence vector).
     """
 
     def __init__(self, clips: Sequence[Clip], spec: WindowSpec | None, *,
-                 features: Sequence[np.ndarray] | None = None, audio: bool = True, max_shift: int = 0):
+                 features: Sequence[np.ndarray] | None = None, audio: bool = True, max_shift: int = 0,
+                 context: tuple[int, int] | None = None, pad: np.ndarray | None = None):
         if not clips:
             raise ValueError("no clips given")
         if audio and spec is None:
@@ -42,6 +53,13 @@ class FrameTable:
             raise ValueError(f"{len(features)} feature arrays for {len(clips)} clips")
         if max_shift < 0:
             raise ValueError(f"max_shift must be ≥ 0 samples, got {max_shift}")
+        if context is None and pad is not None:
+            raise ValueError("pad is the row outside a clip's context windows: it needs context=(past, future)")
+        if context is not None:
+            if features is None:
+                raise ValueError("context windows are cut from per-frame features: pass features=[(frames, D), ...]")
+            if len(context) != 2 or any(int(c) != c or c < 0 for c in context):
+                raise ValueError(f"context must be (past, future) frames, two integers ≥ 0, got {context!r}")
         first = clips[0]
         for k, clip in enumerate(clips):
             if audio and not clip.has_audio:
@@ -76,14 +94,49 @@ class FrameTable:
         self.clips = list(clips)
         self.audio = tf.constant(np.concatenate(buffers)) if audio else None
         self.starts = tf.constant(np.concatenate(starts)) if audio else None
-        self.features = (tf.constant(np.concatenate([np.asarray(f, np.float32) for f in features]))
-                         if features is not None else None)
+        self.context = None if context is None else (int(context[0]), int(context[1]))
+        self.feature_starts = None
+        if context is not None:
+            self.features, self.feature_starts = self._context_buffer(clips, features, pad)
+        else:
+            self.features = (tf.constant(np.concatenate([np.asarray(f, np.float32) for f in features]))
+                             if features is not None else None)
         self.clip_ids = tf.constant(np.concatenate(clip_ids))
         self.frame_ids = tf.constant(np.concatenate(frame_ids))
         self.targets = tf.constant(np.concatenate([c.targets for c in clips]))
         self.num_frames = int(self.clip_ids.shape[0])
         self._ends = np.cumsum([c.num_frames for c in clips])
         self.pair_starts = self.run_starts(2)
+
+    def _context_buffer(self, clips, features, pad) -> tuple[tf.Tensor, tf.Tensor]:
+        """One float32 buffer [pad × past, rows of clip 0, pad × future, pad × past, rows of clip 1, ...] and the
+        buffer row where each frame's window starts (int64): frame i of a clip at offset o starts at o + i."""
+        past, future = self.context
+        arrays = [np.asarray(f) for f in features]
+        for clip, f in zip(clips, arrays):
+            if f.ndim != 2:
+                raise ValueError(f"{clip.source}: context windows need (frames, D) features, got shape {f.shape}")
+            if f.shape[1] != arrays[0].shape[1]:
+                raise ValueError(f"{clip.source}: {f.shape[1]} feature columns, {clips[0].source} has "
+                                 f"{arrays[0].shape[1]}")
+        dims = arrays[0].shape[1]
+        row = np.zeros(dims, np.float32) if pad is None else np.asarray(pad, np.float32)
+        if row.shape != (dims,):
+            raise ValueError(f"pad must be one feature row of shape ({dims},), got {row.shape}")
+        if not np.isfinite(row).all():
+            raise ValueError("pad contains NaN or Inf")
+        total = sum(len(f) for f in arrays) + (past + future) * len(arrays)
+        buffer = np.empty((total, dims), np.float32)
+        starts = []
+        offset = 0
+        for f in arrays:
+            n = len(f)
+            buffer[offset:offset + past] = row
+            buffer[offset + past:offset + past + n] = f
+            buffer[offset + past + n:offset + past + n + future] = row
+            starts.append(offset + np.arange(n, dtype=np.int64))
+            offset += past + n + future
+        return tf.constant(buffer), tf.constant(np.concatenate(starts))
 
     def run_starts(self, length: int) -> np.ndarray:
         """Global indices g (int64) whose frames g … g + length − 1 all lie in g's clip: the first frames of every
@@ -95,7 +148,8 @@ class FrameTable:
         return starts.astype(np.int64)
 
     def gather(self, frames: tf.Tensor, shift: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
-        """Windows, targets and ids of global frame indices ``frames`` (B,).
+        """Windows, targets and ids of global frame indices ``frames`` (B,); ``features`` (B, past + 1 + future, D)
+        with ``context``, else (B, ...) per frame.
 
         ``shift`` (B,) int64 moves each window by that many samples (|shift| ≤ max_shift).
         """
@@ -111,7 +165,11 @@ class FrameTable:
                 starts += tf.clip_by_value(shift, -self.max_shift, self.max_shift)
             idx = starts[:, None] + tf.range(self.window, dtype=tf.int64)[None, :]
             out["audio"] = tf.gather(self.audio, idx)
-        if self.features is not None:
+        if self.feature_starts is not None:
+            first = tf.gather(self.feature_starts, frames)
+            rows = first[:, None] + tf.range(sum(self.context) + 1, dtype=tf.int64)[None, :]
+            out["features"] = tf.gather(self.features, rows)
+        elif self.features is not None:
             out["features"] = tf.gather(self.features, frames)
         return out
 

@@ -22,6 +22,9 @@ Command line (every model's ``zoo <model> ...``, issue "the command line as a us
 * ``read_only_folder_run(folder, argv)``: run ``zoo`` with ``folder`` read-only (a read-only bind mount in a private
   mount namespace when root, for whom permission bits do not count; chmod otherwise).
 
+Signals: ``speech_like(seconds, rate, seed)``: int16-quantised speech-like audio (pulse train and breath noise through
+three formant resonators, in syllable bursts with digital silence between them).
+
 Documentation (every README and model card runs):
 
 * ``doc_blocks(path)``, ``shell_commands(block)``: the fenced ``sh``/``python`` blocks of a Markdown file and the
@@ -289,3 +292,27 @@ def run_doc_blocks(path: Path, cwd: Path, not_run: Mapping[str, str], dry_run: S
             assert done.returncode == 0, f"{path}: `{unit[:200]}` exited {done.returncode}:\n{done.stderr[-3000:]}"
             ran.append(unit)
     return ran, skipped
+
+
+def speech_like(seconds: float, rate: int = 44100, seed: int = 0) -> np.ndarray:
+    """int16-quantised 'speech' as float32 in [-1, 1]: a 90–150 Hz glottal pulse train plus breath noise through
+    three formant resonators, in syllable bursts with digital silence between them."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    src = 0.02 * rng.standard_normal(n)
+    cycles = np.floor(np.cumsum((120 + 30 * np.sin(2 * np.pi * 0.7 * t)) / rate))
+    src[1:][np.diff(cycles) > 0] += 1.0
+    y = src
+    for freq, bw in ((rng.uniform(500, 800), 80), (rng.uniform(1000, 1600), 100), (rng.uniform(2300, 2900), 150)):
+        pole = np.exp(-np.pi * bw / rate) * np.exp(2j * np.pi * freq / rate)
+        y = lfilter([1.0], np.poly([pole, pole.conjugate()]).real, y)
+    envelope = np.zeros(n)
+    step = int(0.4 * rate)
+    for start in range(0, n, step):
+        length = int(rng.integers(step // 3, step))
+        envelope[start:start + length] = np.hanning(length)[: max(0, min(length, n - start))]
+    y = 0.6 * y * envelope / np.abs(y).max()
+    return (np.round(y * 32767) / 32768).astype(np.float32)

@@ -18,12 +18,18 @@
     out/ravdess_meshes/{data_verts_RAVDESS.npy, subj_seq_to_idx_RAVDESS.pkl, raw_audio_fixed_RAVDESS.pkl,
                         templates_RAVDESS.pkl}   unposed meshes at 29.97 fps of the RAVDESS trials the derived VOCA
                                                  repo trained on (strong intensity) + the neutral ones (read_emoca)
+    out/gesture/speech/audio{id}.wav        44.1 kHz takes of up to 4 sentence utterances   \\  the gesture dataset
+    out/gesture/motion/gesture{id}.bvh      its skeleton, 306 values a frame, 1/24 s        /  (read_gesture)
+                                            (every 10th take 1/100 s); ids from 20 as the dataset's
 
 The sentence utterances (FACEGOOD, EveNet and a VOCASET subset) cover every speaker × emotion ×
-intensity; the RAVDESS part speaks RAVDESS's two statements, as RAVDESS does. The same
+intensity; the RAVDESS part speaks RAVDESS's two statements, as RAVDESS does. The gesture takes join
+consecutive sentence utterances of one speaker and condition (``gesture_takes``) with silences between them,
+as stretches of an interview, and drive the body from that speech (``synthetic.gesture``). The same
 arguments give byte-identical files; a second call finds ``manifest.json`` and returns at once.
-``write_facegood_subset``, ``write_evenet_subset``, ``write_emoca_subset`` and ``write_vocaset_subset`` write one
-layout of part of a plan without rendering anything else (the first three: the bytes ``generate`` writes).
+``write_facegood_subset``, ``write_evenet_subset``, ``write_emoca_subset``, ``write_gesture_subset`` and
+``write_vocaset_subset`` write one layout of part of a plan without rendering anything else (all but the last: the
+bytes ``generate`` writes).
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ import soundfile as sf
 from ..._version import __version__
 from ..arkit import ARKIT_52
 from ..audio import resample, to_pcm16
+from ..bvh import Motion, gesture_skeleton
 from ..cache import atomic_write_bytes, npy_bytes
 from ..clip import EMOTIONS, expected_frames
 from ..emoca import FILES as EMOCA_FILES
@@ -52,16 +59,22 @@ from ..emoca import write_emoca
 from ..errors import DataError
 from ..evenet import EVENET_FPS, FROM_RAVDESS, default_reader_config, phoneme_frames, write_evenet_take
 from ..facegood import FACEGOOD_FPS, FACEGOOD_SAMPLE_RATE, LABEL_PREFIX
+from ..gesture import write_gesture_pair
 from ..ravdess import RAVDESS_FPS, RAVDESS_SAMPLE_RATE, STATEMENTS, RavdessName, parse_ravdess_name
 from ..vocaset import VOCASET_FPS, write_vocaset
-from . import face, geometry, speech
+from . import face, geometry, gesture, speech
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 2  # bump when the output of the same arguments changes (2: ravdess_meshes/ added)
+GENERATOR_VERSION = 3  # bump when the output of the same arguments changes (2: ravdess_meshes/, 3: gesture/)
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 MANIFEST = "manifest.json"
 EMOCA_FOLDER = "ravdess_meshes"
+GESTURE_FOLDER = "gesture"
+GESTURE_FIRST_ID = 20  # the dataset's first id (FIRST_DATA_ID)
+GESTURE_TAKE = 4  # sentence utterances at most in one gesture take
+GESTURE_SAMPLE_RATE = 44100  # Hz, the dataset's
+GESTURE_FAST_EVERY = 10  # every 10th take is written at 1/100 s, the others at the dataset's 1/24 s
 
 # speaker ↔ face identity ↔ RAVDESS actor number (odd actors are male, as in RAVDESS)
 SPEAKERS = (("male_deep", "m1", 1), ("female_warm", "f1", 2), ("male_bright", "m2", 3), ("female_high", "f2", 4))
@@ -300,6 +313,54 @@ def _ravdess_job(args) -> tuple[dict, dict[str, str], tuple | None]:
     return {**asdict(item), "duration_s": round(utt.duration, 6), **fields}, writer.hashes, mesh
 
 
+@dataclass(frozen=True)
+class GestureTake:
+    """One gesture file: ``id`` (audio{id}.wav + gesture{id}.bvh), the sentence utterances it joins (ids, in
+    order) and its BVH frame time (s)."""
+
+    id: int
+    utterances: tuple[str, ...]
+    frame_time: float
+
+
+def gesture_takes(items: list[UtterancePlan]) -> list[GestureTake]:
+    """The gesture takes of a plan: runs of consecutive sentence utterances with one speaker, emotion and
+    intensity, cut into pieces of at most ``GESTURE_TAKE``; ids from ``GESTURE_FIRST_ID`` in plan order, every
+    ``GESTURE_FAST_EVERY``-th take at 1/100 s, the others at 1/24 s."""
+    takes, run = [], []
+    sentences = [i for i in items if i.ravdess is None]
+    for k, item in enumerate(sentences):
+        run.append(item.id)
+        following = sentences[k + 1] if k + 1 < len(sentences) else None
+        same = following is not None and (following.voice, following.emotion, following.intensity) == (
+            item.voice, item.emotion, item.intensity)
+        if len(run) == GESTURE_TAKE or not same:
+            n = len(takes)
+            fast = n % GESTURE_FAST_EVERY == GESTURE_FAST_EVERY - 1
+            takes.append(GestureTake(GESTURE_FIRST_ID + n, tuple(run), 0.01 if fast else 1.0 / 24.0))
+            run = []
+    return takes
+
+
+def _gesture_files(take: GestureTake, items: list[UtterancePlan], utts: list[speech.Utterance], writer: _Writer,
+                   prefix: str) -> dict:
+    """Write a take's 44.1 kHz WAV and its BVH (``write_gesture_pair``); returns its manifest entry."""
+    first = items[0]
+    joined = gesture.join_utterances(utts, np.random.default_rng(first.seed + 1))
+    audio = resample(joined.audio, joined.sample_rate, GESTURE_SAMPLE_RATE)
+    skeleton = gesture_skeleton("dataset")
+    values = gesture.animate_gesture(joined, audio.size, GESTURE_SAMPLE_RATE, 1.0 / take.frame_time, first.seed,
+                                     skeleton)
+    folder = writer.root / prefix
+    write_gesture_pair(folder, take.id, audio, GESTURE_SAMPLE_RATE,
+                       Motion(skeleton, take.frame_time, values, source=f"gesture take {take.id}"))
+    for relative in (f"speech/audio{take.id}.wav", f"motion/gesture{take.id}.bvh"):
+        writer.record(f"{prefix}{relative}")
+    return {"id": take.id, "utterances": list(take.utterances), "frame_time": take.frame_time,
+            "frames": int(values.shape[0]), "duration_s": round(audio.size / GESTURE_SAMPLE_RATE, 6),
+            "voice": first.voice, "emotion": first.emotion, "intensity": first.intensity}
+
+
 def _map(fn, jobs: list, workers: int | None):
     """``map(fn, jobs)`` in order, in a pool of spawned processes when ``workers`` > 1.
 
@@ -407,6 +468,34 @@ def write_emoca_subset(out: str | os.PathLike, seed: int = 0, *, config: CorpusC
     return [item.ravdess for item in items]
 
 
+def write_gesture_subset(out: str | os.PathLike, takes: int | None = None, seed: int = 0, *,
+                         ids: list[int] | None = None, config: CorpusConfig | None = None) -> list[int]:
+    """Only the gesture layout (speech/, motion/) of some takes of a corpus plan (``config``, default the small
+    preset's): those with the ids ``ids``, or the first ``takes`` dealt round-robin over the four speakers. The same
+    bytes as ``generate`` writes under ``gesture/``. Returns the ids written."""
+    items = plan(config or PRESETS["small"], seed)
+    all_takes = gesture_takes(items)
+    if ids is not None:
+        by_id = {t.id: t for t in all_takes}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise ValueError(f"gesture takes {unknown} are not in the corpus plan (ids {all_takes[0].id}…"
+                             f"{all_takes[-1].id})")
+        chosen = [by_id[i] for i in ids]
+    else:
+        by_item = {i.id: i for i in items}
+        per_speaker = [[t for t in all_takes if by_item[t.utterances[0]].voice == voice] for voice, _, _ in SPEAKERS]
+        chosen = [group[k] for k in range(max(len(g) for g in per_speaker)) for group in per_speaker
+                  if k < len(group)][:takes]
+    by_item = {i.id: i for i in items}
+    writer = _Writer(Path(out))
+    for take in chosen:
+        parts = [by_item[i] for i in take.utterances]
+        utts = [speech.synthesize(i.text, i.voice, i.emotion, i.intensity) for i in parts]
+        _gesture_files(take, parts, utts, writer, "")
+    return [t.id for t in chosen]
+
+
 def write_vocaset_subset(out: str | os.PathLike, per_speaker: int, seed: int = 0, *,
                          emotions=("neutral", "calm"), config: CorpusConfig | None = None) -> dict:
     """The VOCASET layout (``write_vocaset``) of ``per_speaker`` sentence utterances of each speaker.
@@ -480,12 +569,20 @@ def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
     try:
         writer = _Writer(staging)
         items = plan(config, seed)
-        entries, vocaset, meshes = [], {}, {}
+        entries, vocaset, meshes, takes = [], {}, {}, []
+        take_of = {u: t for t in gesture_takes(items) for u in t.utterances}
+        spoken: dict[str, tuple[UtterancePlan, speech.Utterance]] = {}
         for item in (i for i in items if i.ravdess is None):
             utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
             entries.append({**asdict(item), "duration_s": round(utt.duration, 6),
-                            **_sentence_utterance(item, utt, writer, vocaset)})
-        log.info("corpus: %d sentence utterances written", len(entries))
+                            "gesture_id": take_of[item.id].id, **_sentence_utterance(item, utt, writer, vocaset)})
+            spoken[item.id] = (item, utt)
+            take = take_of[item.id]
+            if item.id == take.utterances[-1]:
+                parts = [spoken.pop(i) for i in take.utterances]
+                takes.append(_gesture_files(take, [p for p, _ in parts], [u for _, u in parts], writer,
+                                            f"{GESTURE_FOLDER}/"))
+        log.info("corpus: %d sentence utterances and %d gesture takes written", len(entries), len(takes))
         trials = [(item, str(staging), config.image_size) for item in items if item.ravdess is not None]
         for entry, hashes, mesh in _map(_ravdess_job, trials, workers):
             entries.append(entry)
@@ -507,8 +604,9 @@ def generate(out: str | os.PathLike, preset: str = "small", seed: int = 0, *,
         manifest = {
             "format": "speech-anim-zoo synthetic corpus", "request": request, "zoo_version": __version__,
             "speakers": [{"voice": v, "identity": i, "ravdess_actor": a} for v, i, a in SPEAKERS],
-            "utterances": entries, "files": dict(sorted(writer.hashes.items())),
+            "utterances": entries, "gesture_takes": takes, "files": dict(sorted(writer.hashes.items())),
             "speech_seconds": round(sum(e["duration_s"] for e in entries), 3),
+            "gesture_seconds": round(sum(t["duration_s"] for t in takes), 3),
         }
         atomic_write_bytes(staging / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
         if out.exists():
