@@ -16,6 +16,7 @@ MODELS := $(basename $(notdir $(filter-out pipelines/__init__.py pipelines/stage
 PRESET_audio2face := synthetic
 PRESET_evenet := synthetic
 PRESET_voca_emotion := synthetic
+PRESET_gesture_ae := synthetic
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'

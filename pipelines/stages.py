@@ -6,9 +6,10 @@ the stages before it and returns its own, JSON-serialisable. ``run_stages`` reco
 request keeps every finished stage and continues with the first unfinished one (training itself
 resumes from its checkpoints). A folder holding a run of another request is refused.
 
-The shell every ``pipelines/<model>.py`` shares: ``recipe_parser`` (the common flags), ``run_recipe`` (stages, report,
-``--publish``), ``recorded_run`` (what a published preset's run.json keeps), ``republish`` (a committed preset published
-again from its run.json) and ``retrain_presets`` (``make pretrained-<model>``).
+The shell every ``pipelines/<model>.py`` shares: ``recipe_parser`` (the common flags), ``run_recipe`` (stages,
+report, ``--publish``), ``write_report`` (report.json and report.md), ``recorded_run`` (what a published preset's
+run.json keeps), ``republish`` (a committed preset published again from its run.json) and ``retrain_presets``
+(``make pretrained-<model>``).
 """
 from __future__ import annotations
 
@@ -123,6 +124,19 @@ def run_recipe(model: str, args, argv, stages: Sequence[tuple[str, Stage]], *, w
     return state
 
 
+def write_report(out: Path, state: Mapping, title: str, lines: Sequence[str]) -> None:
+    """``out/report.json`` (the machine and the whole state) and ``out/report.md`` (``title``, ``lines`` and the
+    seconds of every stage)."""
+    import platform
+
+    report = {"machine": {"python": platform.python_version(), "platform": platform.platform()}, **state}
+    atomic_write_bytes(out / "report.json", json.dumps(report, indent=1).encode())
+    seconds = ", ".join(f"{k} {v['stage_seconds']}" for k, v in state.items()
+                        if isinstance(v, dict) and "stage_seconds" in v)
+    text = "\n".join([f"# {title}", "", *lines, "", f"Stage seconds: {seconds}."]) + "\n"
+    atomic_write_bytes(out / "report.md", text.encode())
+
+
 def recorded_run(state: Mapping, command: str) -> dict:
     """What a published preset's run.json keeps of a run (``RUN_KEYS``; the train stage without its local paths)."""
     run = {k: v for k, v in {**state, "command": command}.items() if k in RUN_KEYS}
@@ -157,4 +171,4 @@ def retrain_presets(model: str, presets: Mapping[str, Sequence[str]], main: Call
 
 
 __all__ = ["run_stages", "read_state", "write_state", "prepare_data", "STATE_FILE", "RUN_KEYS", "recipe_parser",
-           "run_recipe", "recorded_run", "republish", "retrain_presets"]
+           "run_recipe", "write_report", "recorded_run", "republish", "retrain_presets"]

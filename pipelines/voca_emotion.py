@@ -21,9 +21,7 @@ half of sentences (spec §4.1: 21–40 of 40). The same speakers act the RAVDESS
 """
 from __future__ import annotations
 
-import json
 import logging
-import platform
 import sys
 from pathlib import Path
 
@@ -285,15 +283,9 @@ def run_preview(args, out: Path, prepared: dict, trained: dict, tuned: dict, *_)
 
 def write_report(out: Path, state: dict) -> None:
     """report.json (the whole state) and report.md (the figures beside the declared bar)."""
-    from zoo.datasets import atomic_write_bytes
     from zoo.voca_emotion.card import result_lines
 
-    report = {"machine": {"python": platform.python_version(), "platform": platform.platform()}, **state}
-    atomic_write_bytes(out / "report.json", json.dumps(report, indent=1).encode())
-    lines = [f"# VOCA + emotion reproduction: {state['prepare']['source']}", "", *result_lines(state), "",
-             "Stage seconds: " + ", ".join(f"{k} {v['stage_seconds']}" for k, v in state.items()
-                                           if isinstance(v, dict) and "stage_seconds" in v) + "."]
-    atomic_write_bytes(out / "report.md", ("\n".join(lines) + "\n").encode())
+    stages.write_report(out, state, f"VOCA + emotion reproduction: {state['prepare']['source']}", result_lines(state))
 
 
 def publish(state: dict, dest: Path, command: str) -> Path:

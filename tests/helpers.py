@@ -22,6 +22,10 @@ Command line (every model's ``zoo <model> ...``, issue "the command line as a us
 * ``read_only_folder_run(folder, argv)``: run ``zoo`` with ``folder`` read-only (a read-only bind mount in a private
   mount namespace when root, for whom permission bits do not count; chmod otherwise).
 
+Recipes: ``check_recipe_republishes_and_resumes(pipeline, argv, out, published, other_argv, files)``: a published
+preset published again from its run.json gives equal ``files``, a rerun keeps every finished stage, and other
+arguments in the same folder are refused.
+
 Signals: ``speech_like(seconds, rate, seed)``: int16-quantised speech-like audio (pulse train and breath noise through
 three formant resonators, in syllable bursts with digital silence between them).
 
@@ -316,3 +320,21 @@ def speech_like(seconds: float, rate: int = 44100, seed: int = 0) -> np.ndarray:
         envelope[start:start + length] = np.hanning(length)[: max(0, min(length, n - start))]
     y = 0.6 * y * envelope / np.abs(y).max()
     return (np.round(y * 32767) / 32768).astype(np.float32)
+
+
+def check_recipe_republishes_and_resumes(pipeline, argv, out: Path, published: Path, other_argv,
+                                         files=("metadata.json", "README.md", "run.json")) -> None:
+    """A recipe's run in ``out`` (made by ``pipeline.main(argv)``, published to ``published``): ``republish`` from its
+    run.json writes equal ``files``; a second run with ``argv`` keeps every finished stage; ``other_argv`` in the
+    same folder is refused."""
+    import pytest
+
+    again = published.parent / "again" / published.name  # the card names its folder
+    pipeline.republish(published, again)
+    for name in files:
+        assert (again / name).read_bytes() == (published / name).read_bytes(), name
+    before = (out / "state.json").read_text()
+    assert pipeline.main(argv) == 0
+    assert (out / "state.json").read_text() == before
+    with pytest.raises(SystemExit, match="other arguments"):
+        pipeline.main(other_argv)

@@ -65,7 +65,7 @@ def test_load_by_name_is_honest(tmp_path):
     with pytest.raises(KeyError, match="unknown model"):
         zoo.load("tacotron")
     with pytest.raises(LookupError, match="no pretrained preset"):
-        zoo.load("gesture_ae")
+        zoo.load("landmark_dcgan")
     with pytest.raises(LookupError, match="no pretrained preset 'paper'"):
         zoo.load("evenet/paper")
     with pytest.raises(FileNotFoundError):

@@ -46,7 +46,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "Kucherenko et al. 2019, Analyzing Input and Output Representations for Speech-Driven Gesture Generation",
         "MFCC windows -> motion code of a denoising autoencoder -> 3D joints, with BVH in "
         "and out and the paper's motion metrics.",
-        "planned", "gesture_ae.md",
+        "available", "gesture_ae.md",
     ),
     ModelInfo(
         "landmark_dcgan", "Landmarks + DCGAN",

@@ -6,13 +6,14 @@ import json
 import numpy as np
 
 
-def _fit(workdir, epochs: int, max_minutes=None, monitor=None, patience=0, noise_after=None):
+def _fit(workdir, epochs: int, max_minutes=None, monitor=None, patience=0, noise_after=None, stop_when=None,
+         strategy=None):
     import keras
     import tensorflow as tf
 
     from zoo.core.trainer import Trainer, global_batch_loss
 
-    trainer = Trainer(workdir, seed=5, progress=False, max_minutes=max_minutes)
+    trainer = Trainer(workdir, seed=5, progress=False, max_minutes=max_minutes, strategy=strategy)
     with trainer.scope():
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
                                   keras.layers.Dropout(0.3), keras.layers.Dense(1)])
@@ -38,7 +39,7 @@ def _fit(workdir, epochs: int, max_minutes=None, monitor=None, patience=0, noise
 
     result = trainer.fit({"model_variables": list(model.variables), "optimizer": optimizer}, epochs=epochs,
                          steps_per_epoch=8, dataset=dataset, step=step, validate=validate, rows_per_step=32,
-                         monitor=monitor, patience=patience)
+                         monitor=monitor, patience=patience, stop_when=stop_when)
     result.weights = [w.copy() for w in model.get_weights()]
     return result
 
@@ -71,3 +72,32 @@ def test_early_stopping_keeps_the_best_epoch_and_a_rerun_stops_again(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(again.weights, plain.weights))
     kept = _fit(tmp_path / "no-patience", epochs=4, monitor="mse", noise_after=2)  # no stop, best restored
     assert not kept.stopped_early and kept.epochs_trained == 4 and kept.best_epoch == 2
+
+
+def test_a_models_own_stopping_rule_stops_after_the_epoch_where_it_holds(tmp_path):
+    """``stop_when(history)``: validation worsens by 1 a epoch from epoch 3 on (≈ 0.01 → 1.01), so a rule "rose by
+    more than half over the best" holds after epoch 3; training stops there, the best epoch (2) is restored, and
+    a rerun stops again at once. The rule sees every record so far, in order."""
+    seen = []
+
+    def rose_by_half(history):
+        seen.append([r["epoch"] for r in history])
+        losses = [r["val_mse"] for r in history]
+        return len(losses) > 1 and (losses[-1] - min(losses[:-1])) / min(losses[:-1]) > 0.5
+
+    plain = _fit(tmp_path / "plain", epochs=2)
+    ruled = _fit(tmp_path / "ruled", epochs=8, monitor="mse", noise_after=2, stop_when=rose_by_half)
+    assert seen == [[1], [1, 2], [1, 2, 3]]
+    assert ruled.stopped_early and ruled.epochs_trained == 3 and ruled.best_epoch == 2
+    assert all(np.array_equal(a, b) for a, b in zip(ruled.weights, plain.weights))
+    again = _fit(tmp_path / "ruled", epochs=8, monitor="mse", noise_after=2, stop_when=rose_by_half)
+    assert again.stopped_early and len(again.history) == 3
+    never = _fit(tmp_path / "never", epochs=3, noise_after=2, stop_when=lambda history: False)
+    assert not never.stopped_early and never.epochs_trained == 3
+
+
+def test_a_constant_learning_rate_is_logged_under_a_mirrored_strategy(tmp_path):
+    """Under ``mirrored`` (here over the one CPU) the optimizer's constant learning rate is a MirroredVariable, which
+    has no float(): the history still records it."""
+    mirrored = _fit(tmp_path / "mirrored", epochs=1, strategy="mirrored")
+    assert mirrored.history[0]["learning_rate"] == np.float32(1e-2)

@@ -48,7 +48,7 @@ def test_presets_hold_the_originals_hyperparameters():
     assert (prop.dae_learning_rate, prop.dae_batch_size, prop.dae_epochs, prop.dae_seed) == (1e-4, 128, 20, 123456)
     assert (prop.dae_stop_threshold, prop.dae_init_scale, prop.savgol_window) == (0.5, 2.0, 0)
     assert prop.dae_init_limit == pytest.approx(2 * math.sqrt(6 / (384 + 325)))
-    assert (genea.representation, genea.output_dim, genea.code_dim, genea.speech_output_dim) == ("rotations", 45, 40,
+    assert (genea.representation, genea.output_dim, genea.code_dim, genea.speech_output_dim) == ("rotations", 39, 40,
                                                                                                   40)
     assert (genea.hidden, genea.batch_size, genea.learning_rate, genea.epochs) == (150, 256, 3e-4, 500)
     assert (genea.dae_noise, genea.dae_weight_decay, genea.savgol_window, genea.savgol_order) == (0.01, 0.0, 9, 3)

@@ -78,7 +78,7 @@ def test_dae_golden_count():
 def test_speech_encoder_follows_the_layer_table():
     model = build_model(PRESETS["baseline"])
     assert model.input_shape == (None, 61, 26) and model.output_shape == (None, 384)
-    assert model.get_layer("dense1").output.shape == (None, 61, 256)  # TimeDistributed over the 61 frames
+    assert model.get_layer("dense1").output.shape == (None, 61, 256)  # applied to each of the 61 frames
     for i in range(1, 5):
         bn = model.get_layer(f"bn{i}").get_config()
         assert (bn["momentum"], bn["epsilon"]) == (0.99, 1e-3)  # Keras 2.3.1 defaults
@@ -281,3 +281,28 @@ def test_tiny_speech_encoder_converts_to_tflite(legacy, recipe):
         interpreter.invoke()
         expected = model(row[None], training=False).numpy()
         assert np.abs(interpreter.get_tensor(out["index"]) - expected).max() <= 1e-5
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+def test_sliding_speech_encoder_is_the_keras_model_over_every_window(legacy):
+    """SlidingSpeechE (per-frame work once, then the GRU recurrence per window) gives the Keras model's outputs on
+    every 61-frame window of a padded sequence, with non-trivial BatchNorm statistics, both GRU forms."""
+    import keras
+
+    from zoo.gesture_ae import features as feats
+    from zoo.gesture_ae.model import SlidingSpeechE
+
+    keras.utils.set_random_seed(3)
+    model = build_speech_encoder(PRESETS["tiny"].replace(legacy_gru=legacy))
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(size=layer.moving_mean.shape) * 0.3)
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, size=layer.moving_variance.shape))
+    padded = feats.pad_context(rng.normal(size=(130, 26)).astype(np.float32) * 5)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 61, axis=0).transpose(0, 2, 1)
+    reference = model.predict(windows, verbose=0, batch_size=64)
+    got = SlidingSpeechE(model)(padded, batch_size=50)
+    assert got.shape == reference.shape == (130, 8)
+    np.testing.assert_allclose(got, reference, atol=1e-5)
+    assert np.abs(reference).max() > 0.1

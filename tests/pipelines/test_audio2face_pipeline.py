@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import check_recipe_republishes_and_resumes
 
 
 def test_pipeline_runs_every_stage_and_resumes(tmp_path):
@@ -39,17 +40,10 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     assert lite["file"] == "model.tflite" and lite["parity_audio"] == "zoo.core.parity_speech()"
     assert 0 <= lite["max_abs_diff"] <= lite["tolerance"] == 1e-4 and lite["examples"] > 10
     assert f"max |Δ| {lite['max_abs_diff']:.1e}" in (published / "README.md").read_text()
-    pipeline.republish(published, tmp_path / "again" / "published")  # the card names its folder
     # the TFLite step converts in a fresh process with pinned settings (``TFLITE_ENV``): even model.tflite is equal
-    for name in ("metadata.json", "README.md", "run.json", "model.tflite"):
-        assert (tmp_path / "again" / "published" / name).read_bytes() == (published / name).read_bytes(), name
-    # a second run with the same arguments keeps every finished stage
-    before = (out / "state.json").read_text()
-    assert pipeline.main(argv) == 0
-    assert (out / "state.json").read_text() == before
-    # other arguments in the same folder are refused
-    with pytest.raises(SystemExit, match="other arguments"):
-        pipeline.main(["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "3"])
+    other = ["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "3"]
+    files = ("metadata.json", "README.md", "run.json", "model.tflite")
+    check_recipe_republishes_and_resumes(pipeline, argv, out, published, other, files=files)
 
 
 def test_synthetic_split_is_by_utterance_and_by_speaker(tmp_path):

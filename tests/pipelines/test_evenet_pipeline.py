@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import check_recipe_republishes_and_resumes
 
 
 def test_pipeline_runs_every_stage_and_resumes(tmp_path):
@@ -39,14 +40,8 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     meta = json.loads((published / "metadata.json").read_text())
     assert meta["model"] == "evenet" and meta["metrics"]["takes"] == sorted(ids[:2])
     assert "jaw/mouth keys" in (published / "README.md").read_text()
-    pipeline.republish(published, tmp_path / "again" / "published")  # the card names its folder
-    for name in ("metadata.json", "README.md", "run.json"):
-        assert (tmp_path / "again" / "published" / name).read_bytes() == (published / name).read_bytes(), name
-    before = (out / "state.json").read_text()
-    assert pipeline.main(argv) == 0  # a second run with the same arguments keeps every finished stage
-    assert (out / "state.json").read_text() == before
-    with pytest.raises(SystemExit, match="other arguments"):
-        pipeline.main(["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "3"])
+    check_recipe_republishes_and_resumes(pipeline, argv, out, published,
+                                         ["--out", str(out), "--data", str(data), "--preset", "tiny", "--epochs", "3"])
 
 
 def test_synthetic_split_is_by_take_and_by_speaker():

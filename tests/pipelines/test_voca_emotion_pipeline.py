@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import check_recipe_republishes_and_resumes
 
 
 @pytest.mark.slow
@@ -47,14 +48,8 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, monkeypatch):
     published = tmp_path / "published"
     meta = json.loads((published / "metadata.json").read_text())
     assert meta["model"] == "voca_emotion" and meta["metrics"]["unseen_subject"]["frames"] > 0
-    pipeline.republish(published, tmp_path / "again" / "published")  # the card names its folder
-    for name in ("metadata.json", "README.md", "run.json"):
-        assert (tmp_path / "again" / "published" / name).read_bytes() == (published / name).read_bytes(), name
-    before = (out / "state.json").read_text()
-    assert pipeline.main(argv) == 0  # a second run with the same arguments keeps every finished stage
-    assert (out / "state.json").read_text() == before
-    with pytest.raises(SystemExit, match="other arguments"):
-        pipeline.main(["--out", str(out), "--preset", "tiny", "--budget-minutes", "0.2"])
+    check_recipe_republishes_and_resumes(pipeline, argv, out, published,
+                                         ["--out", str(out), "--preset", "tiny", "--budget-minutes", "0.2"])
 
 
 def test_committed_preset_is_what_publish_writes_for_its_recorded_run(tmp_path):

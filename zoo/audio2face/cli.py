@@ -301,32 +301,25 @@ def describe(found, config) -> dict:
     }
 
 
-def _info(args, checked) -> int:
-    import zoo
-
-    if checked["model"] is None:
-        pretrained = zoo.pretrained_presets("audio2face")
-        print("presets (zoo audio2face train --preset): " + ", ".join(sorted(PRESETS)))
-        print("pretrained (--model pretrained/audio2face/<name>): " + (", ".join(pretrained) or "none"))
-        return 0
-    d = describe(*checked["model"])
-    if args.json:
-        common.print_json(d)
-        return 0
+def _info_text(d: dict) -> str:
+    """What `info --model` prints of ``describe``'s dict."""
     emotion = "none: computed from the audio" if d["emotion"] != "database" else (
         f"a database of {d['emotion_entries']} vectors of {d['emotion_dim']} values; by name: "
         f"{', '.join(d['emotions']) or 'none (trained without labels)'}")
-    print(f"{d['folder']}: audio2face, preset {d['preset']} ({d['feature']})\n"
-          f"input:      audio at {d['sample_rate']} Hz (other rates resampled), {d['window_seconds']:g} s window, "
-          f"lookahead {d['lookahead_seconds']:g} s\n"
-          f"outputs:    {len(d['outputs'])} channels at {d['fps']:g} fps: {', '.join(d['outputs'][:6])}"
-          f"{', …' if len(d['outputs']) > 6 else ''}\n"
-          f"emotion:    {emotion}\n"
-          f"engines:    {', '.join(d['engines'])}"
-          + (f" (TFLite max |Δ| {d['tflite_max_abs_diff']:.3g} vs Keras)" if d["tflite_max_abs_diff"] is not None
-             else "")
-          + (f"\ntrained on: {d['data']}" if d["data"] else ""))
-    return 0
+    return (f"{d['folder']}: audio2face, preset {d['preset']} ({d['feature']})\n"
+            f"input:      audio at {d['sample_rate']} Hz (other rates resampled), {d['window_seconds']:g} s window, "
+            f"lookahead {d['lookahead_seconds']:g} s\n"
+            f"outputs:    {len(d['outputs'])} channels at {d['fps']:g} fps: {', '.join(d['outputs'][:6])}"
+            f"{', …' if len(d['outputs']) > 6 else ''}\n"
+            f"emotion:    {emotion}\n"
+            f"engines:    {', '.join(d['engines'])}"
+            + (f" (TFLite max |Δ| {d['tflite_max_abs_diff']:.3g} vs Keras)" if d["tflite_max_abs_diff"] is not None
+               else "")
+            + (f"\ntrained on: {d['data']}" if d["data"] else ""))
+
+
+def _info(args, checked) -> int:
+    return common.run_info("audio2face", PRESETS, args, checked, describe, _info_text)
 
 
 def _uses_tensorflow(args) -> bool:

@@ -356,6 +356,25 @@ def print_json(value) -> None:
     print(json.dumps(value, indent=1))
 
 
+def run_info(model: str, presets, args: argparse.Namespace, checked: Mapping, describe: Callable,
+             text: Callable[[dict], str]) -> int:
+    """``zoo <model> info``: without ``--model`` the presets and this checkout's pretrained presets; with it the
+    model folder's ``describe(*checked["model"])`` as JSON (``--json``) or as ``text(d)``."""
+    import zoo
+
+    if checked["model"] is None:
+        print(f"presets (zoo {model} train --preset): " + ", ".join(sorted(presets)))
+        print(f"pretrained (--model pretrained/{model}/<name>): " + (", ".join(zoo.pretrained_presets(model))
+                                                                     or "none"))
+        return 0
+    d = describe(*checked["model"])
+    if args.json:
+        print_json(d)
+    else:
+        print(text(d))
+    return 0
+
+
 def print_trained(summary: Mapping, workdir: str | Path) -> None:
     """A training summary: epochs, clips, the last validation, the state digest, and where the model is."""
     keys = ("epochs_trained", "best_epoch", "train_clips", "val_clips", "test_clips", "train_sequences",

@@ -27,7 +27,9 @@ TensorBoard scalars (``workdir/tensorboard``) are written by the chief only.
 Early stopping: with ``monitor`` (a key of ``validate``'s dict, lower is better) the state of the best
 epoch so far is kept in ``workdir/best``; with ``patience`` > 0 training stops after that many epochs
 without an improvement; either way the best epoch's state is restored at the end (every worker reads
-the chief's folder, as for resuming). With a budget
+the chief's folder, as for resuming). ``stop_when(history)``, a model's own rule on the records so far (e.g. a
+validation loss that rose by a set fraction over its best), stops training after the epoch where it first holds
+(evaluated on the chief; a rerun of a stopped run stops again at once). With a budget
 (``max_minutes``), training stops before an epoch that, lasting as long as the last one, would end
 past it; every worker takes the same decision.
 
@@ -181,9 +183,11 @@ class Trainer:
 
     def fit(self, state: Mapping[str, object], *, epochs: int, steps_per_epoch: int,
             dataset: Callable[[int], object], step: Callable[[dict], Mapping], validate: Callable[[int], Mapping],
-            rows_per_step: int, monitor: str | None = None, patience: int = 0) -> FitResult:
+            rows_per_step: int, monitor: str | None = None, patience: int = 0,
+            stop_when: Callable[[list[dict]], bool] | None = None) -> FitResult:
         """Train from the last checkpoint (if any) to ``epochs``; ``rows_per_step`` = the global batch;
-        ``monitor``/``patience``: early stopping on a validation number (module docstring)."""
+        ``monitor``/``patience``: early stopping on a validation number; ``stop_when(history)``: a model's own
+        stopping rule on the history records so far (module docstring)."""
         import keras
         import tensorflow as tf
 
@@ -225,6 +229,8 @@ class Trainer:
                     best_epoch, best = record["epoch"], record[f"val_{monitor}"]
             # a rerun of a run that stopped early stops again at once
             stopped_early = bool(monitor and patience and best_epoch is not None and first - best_epoch >= patience)
+            if stop_when is not None and 0 < first < epochs:
+                stopped_early = stopped_early or self._sum(self.is_chief and bool(stop_when(history)), distributed) > 0
             writer = tf.summary.create_file_writer(str(self.workdir / "tensorboard")) if self.is_chief else None
             started = time.perf_counter()
             stopped = False
@@ -286,6 +292,11 @@ class Trainer:
                     log.info("early stop after epoch %d: %s has not improved since epoch %d", epoch + 1, monitor,
                              best_epoch)
                     break
+                if stop_when is not None and epoch + 1 < epochs and \
+                        self._sum(self.is_chief and bool(stop_when(history)), distributed) > 0:
+                    stopped_early = True
+                    log.info("early stop after epoch %d: the model's stopping rule holds", epoch + 1)
+                    break
             if monitor and best_epoch is not None:
                 # this worker's own copy (a non-chief saves into its scratch folder), else the chief's
                 restored = best_manager.latest_checkpoint or tf.train.latest_checkpoint(str(self.workdir / "best"))
@@ -314,8 +325,14 @@ class Trainer:
 
 
 def _learning_rate(state: Mapping[str, object]) -> float | None:
+    """The optimizer's current learning rate: a constant's variable (a MirroredVariable under a mirrored strategy,
+    which has no ``float()``), or a schedule's value, read as a tensor."""
     optimizer = state.get("optimizer")
-    return None if optimizer is None else float(optimizer.learning_rate)
+    if optimizer is None:
+        return None
+    import tensorflow as tf
+
+    return float(tf.convert_to_tensor(optimizer.learning_rate))
 
 
 __all__ = ["Trainer", "FitResult", "state_digest", "STRATEGIES", "make_strategy", "global_batch_loss", "global_mean",

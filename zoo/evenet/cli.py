@@ -253,25 +253,18 @@ def describe(found, config) -> dict:
             "test_takes": meta.get("test_takes")}
 
 
-def _info(args, checked) -> int:
-    import zoo
+def _info_text(d: dict) -> str:
+    """What `info --model` prints of ``describe``'s dict."""
+    return (f"{d['folder']}: evenet, preset {d['preset']} ({d['lineage']})\n"
+            f"input:      phoneme and emotion labels per frame (from --text or --audio + --transcript); "
+            f"context {d['receptive_field_steps']} steps ({d['context_seconds']:g} s)\n"
+            f"outputs:    {len(d['outputs'])} shape keys at {d['fps']:g} fps: {', '.join(d['outputs'][:6])}"
+            f"{', …' if len(d['outputs']) > 6 else ''}\n"
+            f"emotions:   {', '.join(d['emotions'])}")
 
-    if checked["model"] is None:
-        print("presets (zoo evenet train --preset): " + ", ".join(sorted(PRESETS)))
-        print("pretrained (--model pretrained/evenet/<name>): " + (", ".join(zoo.pretrained_presets("evenet"))
-                                                                  or "none"))
-        return 0
-    d = describe(*checked["model"])
-    if args.json:
-        common.print_json(d)
-        return 0
-    print(f"{d['folder']}: evenet, preset {d['preset']} ({d['lineage']})\n"
-          f"input:      phoneme and emotion labels per frame (from --text or --audio + --transcript); "
-          f"context {d['receptive_field_steps']} steps ({d['context_seconds']:g} s)\n"
-          f"outputs:    {len(d['outputs'])} shape keys at {d['fps']:g} fps: {', '.join(d['outputs'][:6])}"
-          f"{', …' if len(d['outputs']) > 6 else ''}\n"
-          f"emotions:   {', '.join(d['emotions'])}")
-    return 0
+
+def _info(args, checked) -> int:
+    return common.run_info("evenet", PRESETS, args, checked, describe, _info_text)
 
 
 def _predict(args, checked) -> int:

@@ -14,8 +14,9 @@ Presets (``PRESETS[name]``):
   frame) from 26 MFCCs. 635,264 parameters (633,216 trainable) with the legacy GRU.
 * ``proposed``: SpeechE regresses the 325-dimensional DAE code; the DAE 384 → 325 → 384 decodes it.
   620,101 SpeechE parameters; the DAE has 384·325 + 325 + 325·384 + 384 = 250,309 trainable ones.
-* ``genea2020``: the GENEA_2020 branch (spec §3): 45 exp-map rotations of 15 upper-body joints, SpeechE 150 wide,
-  batch 256, Adam 3e-4, 500 epochs; DAE 45 → 40 → 45, noise 0.01, no weight decay; MFCC nfft 1024;
+* ``genea2020``: the GENEA_2020 branch (spec §3): exp-map rotations of the upper body (GENEA: 45 values of 15
+  Trinity joints; this skeleton has 13 of them, ``motion.ROTATION_JOINTS``: 39 values), SpeechE 150 wide,
+  batch 256, Adam 3e-4, 500 epochs; DAE 39 → 40 → 39, noise 0.01, no weight decay; MFCC nfft 1024;
   Savitzky–Golay smoothing (window 9, order 3) of the decoded poses, read by the predictor.
   Its GRU is the TF2 default (``legacy_gru=False``, reset_after=True): the branch ran Keras 2.3.1 like master, but
   no parameter count of it is published to match, it trains 500 epochs (where cuDNN's kernel, which needs
@@ -89,6 +90,12 @@ class Config(ConfigBase):
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-7  # the Keras default
     epochs: int = 100
+    # the output layer's bias at the start: "mean" of the training targets, or "zeros" (the original's Keras default,
+    # which leaves the baseline learning 60-cm offsets of raw positions at 1e-3 per step, spec §10.4)
+    output_bias: str = "mean"
+    # train SpeechE on per-dimension standardised targets, folded back into the output layer at the end (the saved
+    # network predicts raw targets, same architecture); the original regressed raw targets (False)
+    standardize_targets: bool = False
     validation_fraction: float = 0.1  # of the training files (the original: 10 % of the windows, at random)
     seed: int = 0
     # DAE (spec §2): pose → code → pose
@@ -108,6 +115,8 @@ class Config(ConfigBase):
     savgol_order: int = 3
 
     def __post_init__(self):
+        if self.output_bias not in ("mean", "zeros"):
+            raise ValueError(f"output_bias must be 'mean' or 'zeros', got {self.output_bias!r}")
         if self.features not in FEATURE_WIDTHS:
             raise ValueError(f"features must be one of {sorted(FEATURE_WIDTHS)}, got {self.features!r}")
         if self.num_features != FEATURE_WIDTHS[self.features]:
@@ -162,7 +171,7 @@ class Config(ConfigBase):
 PRESETS: dict[str, Config] = {
     "baseline": Config(),
     "proposed": Config(preset="proposed", target="code"),
-    "genea2020": Config(preset="genea2020", mfcc_nfft=1024, representation="rotations", output_dim=45, target="code",
+    "genea2020": Config(preset="genea2020", mfcc_nfft=1024, representation="rotations", output_dim=39, target="code",
                         hidden=150, legacy_gru=False, batch_size=256, learning_rate=3e-4, epochs=500, code_dim=40,
                         dae_noise=0.01, dae_weight_decay=0.0, savgol_window=9, savgol_order=3),
     "tiny": Config(preset="tiny", target="code", hidden=16, code_dim=8, batch_size=32, epochs=2, dae_batch_size=16,

@@ -266,24 +266,17 @@ def describe(found, config) -> dict:
             "data": meta.get("data"), "test_sequences": meta.get("test_sequences")}
 
 
-def _info(args, checked) -> int:
-    import zoo
+def _info_text(d: dict) -> str:
+    """What `info --model` prints of ``describe``'s dict."""
+    return (f"{d['folder']}: voca_emotion, preset {d['preset']}\n"
+            f"input:      speech ({d['audio_feature']} windows of {d['window_seconds']:g} s at {d['fps']:g} fps, "
+            f"{d['lookahead_seconds']:g} s lookahead) + a subject + a template of {d['num_vertices']} vertices\n"
+            f"outputs:    {d['num_vertices']} vertices (metres) at {d['fps']:g} fps\n"
+            "subjects:   " + ", ".join(f"{i}: {s}" for i, s in enumerate(d["subjects"])) + " (0-based)")
 
-    if checked["model"] is None:
-        print("presets (zoo voca_emotion train --preset): " + ", ".join(sorted(PRESETS)))
-        print("pretrained (--model pretrained/voca_emotion/<name>): "
-              + (", ".join(zoo.pretrained_presets("voca_emotion")) or "none"))
-        return 0
-    d = describe(*checked["model"])
-    if args.json:
-        common.print_json(d)
-        return 0
-    print(f"{d['folder']}: voca_emotion, preset {d['preset']}\n"
-          f"input:      speech ({d['audio_feature']} windows of {d['window_seconds']:g} s at {d['fps']:g} fps, "
-          f"{d['lookahead_seconds']:g} s lookahead) + a subject + a template of {d['num_vertices']} vertices\n"
-          f"outputs:    {d['num_vertices']} vertices (metres) at {d['fps']:g} fps\n"
-          "subjects:   " + ", ".join(f"{i}: {s}" for i, s in enumerate(d["subjects"])) + " (0-based)")
-    return 0
+
+def _info(args, checked) -> int:
+    return common.run_info("voca_emotion", PRESETS, args, checked, describe, _info_text)
 
 
 def _predict(args, checked) -> int:
