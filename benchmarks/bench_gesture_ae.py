@@ -28,6 +28,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from harness import measured_line
 
 SECONDS = 20  # the clip of (1)
 RT_GOAL = 100  # × real time of WAV → BVH
@@ -206,10 +207,5 @@ def card(data: dict) -> str:
              f"{mem['original: peak MiB (float64 windows grown with np.append)']:.0f} MiB "
              f"({mem['ratio (original / ours)']:.0f}× less; built in {mem['ours: seconds to build']:.2f} s vs "
              f"{mem['original: seconds to build']:.1f} s) | |"]
-    m = data["machine"]
-    missed = [g["text"] for rec in data["records"] for g in rec["goals"] if not g["met"]]
-    lines += ["", f"Measured by `make bench` ({data['date'][:10]}, {m['cpu']}, {m['usable_cores']} cores); every "
-                  "figure beside its reference in the same run; details in "
-                  "[benchmarks/results.md](../../benchmarks/results.md). "
-                  + (f"Goals missed: {'; '.join(missed)}." if missed else "All goals met.")]
+    lines += ["", measured_line(data, "every figure beside its reference in the same run")]
     return "\n".join(lines)

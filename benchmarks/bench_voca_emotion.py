@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import measured_line
 
 FPS = 60
 SECONDS = 10  # the clip of (1) and (2)
@@ -483,12 +484,7 @@ def card(data: dict) -> str:
             values = rec["values"]
             lines.append(f"| {where} | NumPy z-buffer (`zoo.render`) | "
                          f"{values['ours: NumPy rasteriser, frames/s']:.1f} frames/s; pyrender did not run | |")
-    m = data["machine"]
-    missed = [g["text"] for rec in data["records"] for g in rec["goals"] if not g["met"]]
-    lines += ["", f"Measured by `make bench` ({data['date'][:10]}, {m['cpu']}, {m['usable_cores']} cores); every "
-                  "figure beside its reference in the same run, interleaved call by call; details in "
-                  "[benchmarks/results.md](../../benchmarks/results.md). "
-                  + (f"Goals missed: {'; '.join(missed)}." if missed else "All goals met.")]
+    lines += ["", measured_line(data, "every figure beside its reference in the same run, interleaved call by call")]
     return "\n".join(lines)
 
 

@@ -195,3 +195,13 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measured_line(data: dict, how: str) -> str:
+    """The last line of a model card's speed table: when and where ``make bench`` measured (``how``: the method, in
+    words) and which goals were missed."""
+    m = data["machine"]
+    missed = [g["text"] for rec in data["records"] for g in rec["goals"] if not g["met"]]
+    return (f"Measured by `make bench` ({data['date'][:10]}, {m['cpu']}, {m['usable_cores']} cores); {how}; details "
+            "in [benchmarks/results.md](../../benchmarks/results.md). "
+            + (f"Goals missed: {'; '.join(missed)}." if missed else "All goals met."))

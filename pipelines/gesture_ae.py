@@ -330,9 +330,7 @@ def main(argv=None) -> int:
         return retrain_presets()
     out = Path(args.out)
     state = stages.run_recipe("gesture_ae", args, argv, STAGES, write_report=write_report, publish=publish)
-    bar = state["evaluate"]["bar"]
-    log.info(f"{out}/report.md: bar {'passed' if bar['passed'] else 'MISSED'}: "
-             + ", ".join(f"{k} {c['value']}" for k, c in bar["checks"].items()))
+    stages.log_bar(out, state)
     return 0
 
 

@@ -137,6 +137,13 @@ def write_report(out: Path, state: Mapping, title: str, lines: Sequence[str]) ->
     atomic_write_bytes(out / "report.md", text.encode())
 
 
+def log_bar(out: Path, state: Mapping) -> None:
+    """Log whether the evaluate stage's declared bar passed, with every check's value."""
+    bar = state["evaluate"]["bar"]
+    log.info(f"{out}/report.md: bar {'passed' if bar['passed'] else 'MISSED'}: "
+             + ", ".join(f"{k} {c['value']}" for k, c in bar["checks"].items()))
+
+
 def recorded_run(state: Mapping, command: str) -> dict:
     """What a published preset's run.json keeps of a run (``RUN_KEYS``; the train stage without its local paths)."""
     run = {k: v for k, v in {**state, "command": command}.items() if k in RUN_KEYS}
@@ -171,4 +178,4 @@ def retrain_presets(model: str, presets: Mapping[str, Sequence[str]], main: Call
 
 
 __all__ = ["run_stages", "read_state", "write_state", "prepare_data", "STATE_FILE", "RUN_KEYS", "recipe_parser",
-           "run_recipe", "write_report", "recorded_run", "republish", "retrain_presets"]
+           "run_recipe", "write_report", "log_bar", "recorded_run", "republish", "retrain_presets"]

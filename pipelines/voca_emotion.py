@@ -335,9 +335,7 @@ def main(argv=None) -> int:
                          "--val-clips/--test-clips are not used")
     out = Path(args.out)
     state = stages.run_recipe("voca_emotion", args, argv, STAGES, write_report=write_report, publish=publish)
-    bar = state["evaluate"]["bar"]
-    log.info(f"{out}/report.md: bar {'passed' if bar['passed'] else 'MISSED'}: "
-             + ", ".join(f"{k} {c['value']}" for k, c in bar["checks"].items()))
+    stages.log_bar(out, state)
     return 0
 
 

@@ -194,29 +194,16 @@ def output_names(config: Config, skeleton) -> list[str]:
 # ------------------------------------------------------------------------------------------------ TF graphs
 def _hop_features_tf(joined, layout: StreamLayout, nfft: int):
     """The 20 fps MFCC frame whose samples start at ``joined[:, 1]`` ((B, tail + hop) float32 audio; column 0 is
-    the previous sample, for the pre-emphasis): ``features_tf.mfcc_tf``'s float32 ops on its 5 frames, (B, 26)."""
+    the previous sample, for the pre-emphasis): ``features_tf.frame_cepstra_tf`` of its 5 frames, averaged, (B, 26)."""
     import tensorflow as tf
 
-    from .features_tf import dft_bases
+    from .features_tf import frame_cepstra_tf
 
-    rate = layout.sample_rate
-    cos, sin = (tf.constant(b, tf.float32) for b in dft_bases(layout.frame_used, nfft))
-    mel = tf.constant(feats.mel_filterbank(rate, nfft, feats.NFILT).T, tf.float32)
-    dct = tf.constant((feats.dct_matrix(feats.NFILT, feats.NUMCEP) * feats.lifter_weights()[:, None]).T, tf.float32)
     x = joined * feats.INT16_SCALE
     y = x[:, 1:] - feats.PREEMPH * x[:, :-1]
     index = (np.arange(feats.MFCC_BLOCK)[:, None] * layout.frame_step + np.arange(layout.frame_used)[None, :])
     framed = tf.gather(y, tf.constant(index, tf.int32), axis=1)  # (B, 5, used)
-    re = tf.matmul(framed, cos)
-    im = tf.matmul(framed, sin)
-    power = (tf.square(re) + tf.square(im)) * (1.0 / nfft)
-    energy = tf.reduce_sum(power, axis=-1)
-    energy = tf.where(tf.equal(energy, 0.0), feats.FLOOR, energy)
-    bands = tf.matmul(power, mel)
-    bands = tf.where(tf.equal(bands, 0.0), feats.FLOOR, bands)
-    ceps = tf.matmul(tf.math.log(bands), dct)
-    ceps = tf.concat([tf.expand_dims(tf.math.log(energy), -1), ceps[..., 1:]], axis=-1)
-    return tf.reduce_mean(ceps, axis=1)
+    return tf.reduce_mean(frame_cepstra_tf(framed, layout.sample_rate, nfft), axis=1)
 
 
 def endpoints(predictor, audio: np.ndarray, batch: int = 48):

@@ -83,6 +83,24 @@ def dft_bases(frame_samples: int, nfft: int = NFFT) -> tuple[np.ndarray, np.ndar
     return np.cos(angle), np.sin(angle)
 
 
+def frame_cepstra_tf(framed: tf.Tensor, sample_rate: int, nfft: int = NFFT) -> tf.Tensor:
+    """psf's cepstra of pre-emphasised int16-scale frames: (..., F, used) float32 → (..., F, 26): the power
+    spectrum |DFT|²/nfft as one matmul (``dft_bases``), the mel bands and the frame energy floored at psf's eps,
+    ln, DCT-II with the lifter, c0 replaced by ln(energy)."""
+    cos, sin = (tf.constant(b, tf.float32) for b in dft_bases(int(framed.shape[-1]), nfft))
+    mel = tf.constant(mel_filterbank(int(sample_rate), nfft, NFILT).T, tf.float32)  # (bins, 26)
+    dct = tf.constant((dct_matrix(NFILT, NUMCEP) * lifter_weights()[:, None]).T, tf.float32)  # (26 bands, 26)
+    re = tf.matmul(framed, cos)
+    im = tf.matmul(framed, sin)
+    power = (tf.square(re) + tf.square(im)) * (1.0 / nfft)
+    energy = tf.reduce_sum(power, axis=-1)
+    energy = tf.where(tf.equal(energy, 0.0), FLOOR, energy)
+    bands = tf.matmul(power, mel)
+    bands = tf.where(tf.equal(bands, 0.0), FLOOR, bands)
+    ceps = tf.matmul(tf.math.log(bands), dct)
+    return tf.concat([tf.expand_dims(tf.math.log(energy), -1), ceps[..., 1:]], axis=-1)
+
+
 def mfcc_tf(audio: tf.Tensor, sample_rate: int, *, nfft: int = NFFT) -> tf.Tensor:
     """MFCC at 20 fps of a batch of clips: (B, S) float32 in [-1, 1] → (B, T, 26) float32, ``T = T100 // 5`` with
     ``T100`` psf's frame count (``features.mfcc_framing``). Equal to ``features.mfcc`` within ``TF_TOLERANCE``."""
@@ -90,9 +108,6 @@ def mfcc_tf(audio: tf.Tensor, sample_rate: int, *, nfft: int = NFFT) -> tf.Tenso
     frame_len = round_half_up(MFCC_WINLEN * rate)
     frame_step = round_half_up(MFCC_WINSTEP * rate)
     used = min(frame_len, nfft)
-    cos, sin = (tf.constant(b, tf.float32) for b in dft_bases(used, nfft))
-    mel = tf.constant(mel_filterbank(rate, nfft, NFILT).T, tf.float32)  # (bins, 26)
-    dct = tf.constant((dct_matrix(NFILT, NUMCEP) * lifter_weights()[:, None]).T, tf.float32)  # (26 bands, 26)
 
     x = tf.convert_to_tensor(audio, tf.float32) * INT16_SCALE
     y = tf.concat([x[:, :1], x[:, 1:] - PREEMPH * x[:, :-1]], axis=1)
@@ -103,16 +118,7 @@ def mfcc_tf(audio: tf.Tensor, sample_rate: int, *, nfft: int = NFFT) -> tf.Tenso
     need = (frames - 1) * frame_step + used
     y = tf.pad(y, [[0, 0], [0, tf.maximum(need - samples, 0)]])
     index = tf.reshape(tf.range(frames) * frame_step, [-1, 1]) + tf.reshape(tf.range(used), [1, -1])
-    framed = tf.gather(y, index, axis=1)  # (B, frames, used)
-    re = tf.matmul(framed, cos)
-    im = tf.matmul(framed, sin)
-    power = (tf.square(re) + tf.square(im)) * (1.0 / nfft)
-    energy = tf.reduce_sum(power, axis=-1)
-    energy = tf.where(tf.equal(energy, 0.0), FLOOR, energy)
-    bands = tf.matmul(power, mel)
-    bands = tf.where(tf.equal(bands, 0.0), FLOOR, bands)
-    ceps = tf.matmul(tf.math.log(bands), dct)
-    ceps = tf.concat([tf.expand_dims(tf.math.log(energy), -1), ceps[..., 1:]], axis=-1)
+    ceps = frame_cepstra_tf(tf.gather(y, index, axis=1), rate, nfft)  # (B, frames, used) → (B, frames, 26)
     blocks = tf.reshape(ceps, [tf.shape(ceps)[0], frames20, MFCC_BLOCK, NUMCEP])
     return tf.reduce_mean(blocks, axis=2)
 

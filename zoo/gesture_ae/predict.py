@@ -160,6 +160,11 @@ def audio_features(audio, sample_rate: int | None, config: Config) -> np.ndarray
 
 
 # ------------------------------------------------------------------------------------------------ prediction
+def in_batches(function, values: np.ndarray, batch: int = 4096) -> np.ndarray:
+    """``function`` (rows → rows, e.g. the DAE's encode or decode) over ``values`` in slices of ``batch`` rows."""
+    return np.concatenate([np.asarray(function(values[i:i + batch])) for i in range(0, len(values), batch)])
+
+
 class Predictor:
     """A trained Aud2Repr2Pose model with its skeleton and training means."""
 
@@ -199,9 +204,8 @@ class Predictor:
 
             self._sliding = SlidingSpeechE(self.network.speech_encoder)
         out = self._sliding(feats.pad_context(np.asarray(features, np.float32), self.config.features))
-        if self.network.dae is not None:
-            out = np.concatenate([np.asarray(self.network.dae.decode(out[i:i + 4096]))
-                                  for i in range(0, len(out), 4096)]) if len(out) else out
+        if self.network.dae is not None and len(out):
+            out = in_batches(self.network.dae.decode, out)
         return out.astype(np.float32)
 
     def run_windows(self, windows: np.ndarray) -> np.ndarray:
@@ -310,6 +314,6 @@ def evaluate(model_dir: str | os.PathLike, data_dir, ids=None, *, smooth: str | 
             "mean_pose": metrics.evaluate_motion(baseline, trues, fps=config.fps)}
 
 
-__all__ = ["Predictor", "evaluate", "write_motion", "animation_motion", "metadata_of", "read_config", "read_skeleton",
+__all__ = ["Predictor", "evaluate", "in_batches", "write_motion", "animation_motion", "metadata_of", "read_config", "read_skeleton",
            "expected_weight_shapes", "verify_model_dir", "build_network", "audio_features",
            "MOTION_SUFFIXES", "MEAN_POSE", "BASE_VALUES"]

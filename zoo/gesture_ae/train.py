@@ -53,7 +53,7 @@ from zoo.datasets.gesture import gesture_ids, gesture_paths, original_split, rea
 from . import features as feats
 from . import motion as mo
 from .config import Config
-from .predict import BASE_VALUES, MEAN_POSE, build_network, metadata_of
+from .predict import BASE_VALUES, MEAN_POSE, build_network, in_batches, metadata_of
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,6 @@ def _predict(call, table, dim: int) -> np.ndarray:
 
     out = [call(b["features"]).numpy() for b in window_dataset(table, batch_size=_PREDICT_BATCH)]
     return np.concatenate(out) if out else np.zeros((0, dim), np.float32)
-
-
-def _in_batches(function, values: np.ndarray, batch: int = 4096) -> np.ndarray:
-    return np.concatenate([np.asarray(function(values[i:i + batch])) for i in range(0, len(values), batch)])
 
 
 def _save_weights_atomically(model, path: Path) -> None:
@@ -290,8 +286,8 @@ def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLik
             dae, dae_summary = train_dae(config, train_poses, val_poses, workdir / "dae", strategy=strategy_object,
                                          progress=progress, max_minutes=budget_minutes)
         encode = dae.encode
-        speech_targets = [_in_batches(encode, t.targets) for t in train_takes]
-        val_targets = [_in_batches(encode, t.targets) for t in val_takes]
+        speech_targets = [in_batches(encode, t.targets) for t in train_takes]
+        val_targets = [in_batches(encode, t.targets) for t in val_takes]
     else:
         speech_targets, val_targets = [t.targets for t in train_takes], [t.targets for t in val_takes]
 
@@ -341,7 +337,7 @@ def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLik
         if scale is not None:
             out = out * scale[1] + scale[0]
         numbers = {"loss": float(np.mean((out - val_y) ** 2))}
-        poses = _in_batches(dae.decode, out) if dae is not None else out
+        poses = in_batches(dae.decode, out) if dae is not None else out
         numbers["pose_mse"] = float(np.mean((poses - val_poses) ** 2))
         if config.representation == "positions":
             error = (mo.remove_velocity(poses) - val_positions).reshape(len(poses), -1, 3)
