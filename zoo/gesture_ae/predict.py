@@ -314,6 +314,6 @@ def evaluate(model_dir: str | os.PathLike, data_dir, ids=None, *, smooth: str | 
             "mean_pose": metrics.evaluate_motion(baseline, trues, fps=config.fps)}
 
 
-__all__ = ["Predictor", "evaluate", "in_batches", "write_motion", "animation_motion", "metadata_of", "read_config", "read_skeleton",
-           "expected_weight_shapes", "verify_model_dir", "build_network", "audio_features",
+__all__ = ["Predictor", "evaluate", "in_batches", "write_motion", "animation_motion", "metadata_of", "read_config",
+           "read_skeleton", "expected_weight_shapes", "verify_model_dir", "build_network", "audio_features",
            "MOTION_SUFFIXES", "MEAN_POSE", "BASE_VALUES"]
