@@ -17,6 +17,7 @@ PRESET_audio2face := synthetic
 PRESET_evenet := synthetic
 PRESET_voca_emotion := synthetic
 PRESET_gesture_ae := synthetic
+PRESET_landmark_dcgan := synthetic
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'

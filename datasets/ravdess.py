@@ -14,7 +14,7 @@ when given ``targets=``, the targets that function derives from the matching 01 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -111,7 +111,7 @@ def parse_ravdess_name(path: str | os.PathLike) -> RavdessName:
 
 
 def read_ravdess(root: str | os.PathLike, *, sample_rate: int | None = None, channel: str = "speech",
-                 targets: TargetFn | None = None) -> list[Clip]:
+                 targets: TargetFn | None = None, stems: Sequence[str] | None = None) -> list[Clip]:
     """Read every audio-only (03) file of ``channel`` under ``root`` into Clips.
 
     Args:
@@ -121,6 +121,8 @@ def read_ravdess(root: str | os.PathLike, *, sample_rate: int | None = None, cha
         channel: "speech" or "song".
         targets: ``fn(video_path, name) -> (values (frames, dims), names, target_kind)`` run on
             the matching audio-video (01) file; its frames are at 29.97 fps.
+        stems: read only the audio files with these stems (the others are not opened); a stem that is not there is
+            a DataError.
     """
     root = Path(root)
     if not root.is_dir():
@@ -131,6 +133,11 @@ def read_ravdess(root: str | os.PathLike, *, sample_rate: int | None = None, cha
     files = sorted(p for p in root.rglob(f"{code}*.wav"))
     if not files:
         raise DataError(root, f"no RAVDESS audio-only {channel} files ({code}*.wav)")
+    if stems is not None:
+        missing = sorted(set(stems) - {p.stem for p in files})
+        if missing:
+            raise DataError(root, f"no RAVDESS audio-only {channel} files {missing[:5]}")
+        files = [p for p in files if p.stem in set(stems)]
     videos = {p.stem: p for p in root.rglob("01-*.mp4")} if targets is not None else {}
     clips = []
     for wav in files:

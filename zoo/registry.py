@@ -53,7 +53,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "Li, Tang, Tao, Xu 2017, Speech-Driven Facial Animation by CNN-RNN-GAN Model (Rutgers CS535)",
         "FFT chunks -> CNN -> 68 facial landmarks, and a conditional DCGAN that turns "
         "landmarks into face images, chained end to end.",
-        "planned", "landmark_dcgan.md",
+        "available", "landmark_dcgan.md",
     ),
 )
 

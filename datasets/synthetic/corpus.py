@@ -281,14 +281,14 @@ def _emoca_templates(sequences: dict) -> dict[str, np.ndarray]:
 
 
 def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer,
-                   image_size: int) -> tuple[dict, tuple | None]:
-    """Write a trial's WAV, videos and landmarks; returns its manifest fields and its ``_emoca_sequence`` (None
-    for a trial not written as meshes)."""
+                   image_size: int, prefix: str = "ravdess/") -> tuple[dict, tuple | None]:
+    """Write a trial's WAV, videos and landmarks under ``prefix``; returns its manifest fields and its
+    ``_emoca_sequence`` (None for a trial not written as meshes)."""
     from ..video import write_video
 
     name = parse_ravdess_name(item.ravdess)
     a48, wav48 = _ravdess_audio(utt)
-    folder = f"ravdess/{name.subject}"
+    folder = f"{prefix}{name.subject}"
     writer.write(f"{folder}/{name.stem}.wav", wav48)
     motion = _motion(utt, item, a48.size, RAVDESS_SAMPLE_RATE, RAVDESS_FPS)
     frames, landmarks = geometry.render_sequence(item.identity, motion.weights, motion.head, image_size)
@@ -298,7 +298,7 @@ def _ravdess_trial(item: UtterancePlan, utt: speech.Utterance, writer: _Writer,
     writer.record(f"{folder}/{av.stem}.mp4")
     write_video(writer.root / folder / f"{vo.stem}.mp4", frames, RAVDESS_FPS)
     writer.record(f"{folder}/{vo.stem}.mp4")
-    writer.write(f"ravdess/landmarks/{av.stem}.npy", npy_bytes(landmarks.astype(np.float32)))
+    writer.write(f"{prefix}landmarks/{av.stem}.npy", npy_bytes(landmarks.astype(np.float32)))
     mesh = _emoca_sequence(item, wav48, motion) if _emoca_trial(item) else None
     return {"frames_29.97fps": int(len(frames))}, mesh
 
@@ -441,6 +441,18 @@ def write_evenet_subset(out: str | os.PathLike, utterances: int | None = None, s
     return [item.id for item in chosen]
 
 
+def _of_actors(items: list[UtterancePlan], actors) -> list[UtterancePlan]:
+    """The RAVDESS trials of ``items`` acted by ``actors`` ("Actor_01" … or 1 …; None: all); an actor the plan does
+    not have is a ValueError."""
+    if actors is None:
+        return items
+    wanted = {f"Actor_{a:02d}" if isinstance(a, int) else str(a) for a in actors}
+    have = {parse_ravdess_name(i.ravdess).subject for i in items}
+    if wanted - have:
+        raise ValueError(f"actors {sorted(wanted - have)} are not in the corpus plan (it has {sorted(have)})")
+    return [i for i in items if parse_ravdess_name(i.ravdess).subject in wanted]
+
+
 def write_emoca_subset(out: str | os.PathLike, seed: int = 0, *, config: CorpusConfig | None = None,
                        actors=None) -> list[str]:
     """Only the ``ravdess_meshes`` layout (``write_emoca``) of a corpus plan (``config``, default the small
@@ -449,12 +461,7 @@ def write_emoca_subset(out: str | os.PathLike, seed: int = 0, *, config: CorpusC
     and writes no WAV. Returns the stems written, in plan order."""
     config = config or PRESETS["small"]
     items = [i for i in plan(config, seed) if _emoca_trial(i)]
-    if actors is not None:
-        wanted = {f"Actor_{a:02d}" if isinstance(a, int) else str(a) for a in actors}
-        have = {parse_ravdess_name(i.ravdess).subject for i in items}
-        if wanted - have:
-            raise ValueError(f"actors {sorted(wanted - have)} are not in the corpus plan (it has {sorted(have)})")
-        items = [i for i in items if parse_ravdess_name(i.ravdess).subject in wanted]
+    items = _of_actors(items, actors)
     if not items:
         raise ValueError(f"no RAVDESS trials to write (config {config}, actors {actors})")
     sequences = {}
@@ -466,6 +473,44 @@ def write_emoca_subset(out: str | os.PathLike, seed: int = 0, *, config: CorpusC
         sequences.setdefault(actor, {})[stem] = sequence
     write_emoca(out, sequences, _emoca_templates(sequences))
     return [item.ravdess for item in items]
+
+
+def _ravdess_subset_job(args) -> str:
+    item, root, image_size = args
+    utt = speech.synthesize(item.text, item.voice, item.emotion, item.intensity)
+    _ravdess_trial(item, utt, _Writer(Path(root)), image_size, prefix="")
+    return item.ravdess
+
+
+def write_ravdess_subset(out: str | os.PathLike, seed: int = 0, *, stems: list[str] | None = None,
+                         per_actor: int | None = None, actors=None, config: CorpusConfig | None = None,
+                         workers: int | None = None) -> list[str]:
+    """Only the ``ravdess/`` layout (Actor_NN/{03 wav, 01 and 02 mp4} + landmarks/) of some RAVDESS trials of a
+    corpus plan (``config``, default the small preset's): those with the audio stems ``stems``, or the first
+    ``per_actor`` trials of each of ``actors`` ("Actor_01" … or 1 …; default all) in plan order. The same bytes as
+    ``generate`` writes under ``ravdess/``; ``workers`` spawned processes render. Returns the audio stems written."""
+    config = config or PRESETS["small"]
+    items = [i for i in plan(config, seed) if i.ravdess is not None]
+    if stems is not None:
+        by_stem = {i.ravdess: i for i in items}
+        unknown = [s for s in stems if s not in by_stem]
+        if unknown:
+            raise ValueError(f"RAVDESS trials {unknown} are not in the corpus plan (seed {seed})")
+        items = [by_stem[s] for s in stems]
+    else:
+        items = _of_actors(items, actors)
+        if per_actor is not None:
+            counts: dict[str, int] = {}
+            kept = []
+            for i in items:
+                actor = parse_ravdess_name(i.ravdess).subject
+                if counts.get(actor, 0) < per_actor:
+                    counts[actor] = counts.get(actor, 0) + 1
+                    kept.append(i)
+            items = kept
+    if not items:
+        raise ValueError(f"no RAVDESS trials to write (config {config}, stems {stems}, actors {actors})")
+    return list(_map(_ravdess_subset_job, [(i, str(out), config.image_size) for i in items], workers))
 
 
 def write_gesture_subset(out: str | os.PathLike, takes: int | None = None, seed: int = 0, *,

@@ -141,6 +141,7 @@ def test_multi_worker_without_tf_config_is_one_clear_error(data, tmp_path):
     assert not (tmp_path / "w").exists()
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_workers_resume_together_from_the_chiefs_checkpoints(data, tmp_path):
     """Both workers on one --workdir (a shared folder): one epoch, then a rerun to two resumes from the chief's
     checkpoint and ends in exactly the state of two workers training two epochs straight; a worker that cannot

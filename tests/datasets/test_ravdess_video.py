@@ -76,3 +76,15 @@ def test_read_ravdess_layout(tmp_path, write_wav, tone):
     (tmp_path / "video" / "Actor_02" / "01-01-04-02-01-01-02.mp4").unlink()
     with pytest.raises(DataError, match="no audio-video file 01-01-04-02-01-01-02.mp4"):
         read_ravdess(tmp_path, targets=brightness)
+
+
+def test_read_ravdess_stems_opens_only_those(tmp_path, write_wav, tone):
+    write_wav("Actor_01/03-01-03-02-01-01-01.wav", tone(0.5, rate=48000), rate=48000)
+    (tmp_path / "Actor_02").mkdir()
+    (tmp_path / "Actor_02" / "03-01-04-02-01-01-02.wav").write_text("held out: never opened\n")
+    [clip] = read_ravdess(tmp_path, stems=["03-01-03-02-01-01-01"])
+    assert clip.subject == "Actor_01"
+    with pytest.raises(DataError, match="not a|cannot|unreadable|audio"):
+        read_ravdess(tmp_path)
+    with pytest.raises(DataError, match="03-01-05-02-01-01-01"):
+        read_ravdess(tmp_path, stems=["03-01-05-02-01-01-01"])

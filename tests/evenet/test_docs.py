@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from helpers import PROJECT, run_doc_blocks
 
 NOT_RUN = {"zoo evenet live": "serves until Ctrl-C; tests/evenet/test_cli.py runs it with --frames and a client"}
 DRY_RUN = ("zoo evenet train",)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_every_block_of_the_card_runs(evenet_folder, tiny_model, tmp_path):
     import soundfile as sf
 

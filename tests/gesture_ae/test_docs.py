@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from helpers import PROJECT, run_doc_blocks
 
 DRY_RUN = ("zoo gesture_ae train",)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_every_block_of_the_card_runs(gesture_dir, trained, tmp_path):
     import soundfile as sf
 

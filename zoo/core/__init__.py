@@ -31,4 +31,23 @@ def parity_speech() -> tuple[np.ndarray, int]:
     return load_audio(PARITY_SPEECH)
 
 
-__all__ = ["parity_speech", "PARITY_SPEECH"]
+def parity_audio(audio=None, sample_rate: int | None = None, *, rate: int) -> np.ndarray:
+    """The real speech of an export's parity inputs as float32 mono at ``rate`` Hz: ``audio`` (a path, or samples ×
+    [channels] at ``sample_rate``: channels averaged in float) or, by default, ``parity_speech()``; resampled."""
+    import os
+
+    from zoo.datasets import load_audio, resample
+
+    if audio is None:
+        audio, sample_rate = parity_speech()
+    elif isinstance(audio, (str, os.PathLike)):
+        audio, sample_rate = load_audio(audio)
+    elif sample_rate is None:
+        raise ValueError("sample_rate is needed with an audio array")
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim == 2:
+        audio = audio.mean(axis=1)
+    return resample(audio, int(sample_rate), int(rate)).astype(np.float32)
+
+
+__all__ = ["parity_speech", "parity_audio", "PARITY_SPEECH"]

@@ -384,8 +384,7 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
     features + Keras (their state outputs too: the audio tail exactly, the feature rows within the MFCC rounding).
     ``int8``: also ``<name>-v<version>.int8.tflite`` (dynamic-range quantisation of ``serving_default``: int8
     weights, float32 between ops), held to ``int8_tolerance`` (cm / radians). Returns ``zoo.export.ExportResult``."""
-    from zoo.core import parity_speech
-    from zoo.datasets import load_audio, resample
+    from zoo.core import parity_audio
     from zoo.export import export
 
     from .model import build_pose_generator, with_static_batch
@@ -393,16 +392,7 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
 
     predictor = Predictor.load(model_dir)
     config = predictor.config
-    if audio is None:
-        audio, sample_rate = parity_speech()
-    elif isinstance(audio, (str, os.PathLike)):
-        audio, sample_rate = load_audio(audio)
-    elif sample_rate is None:
-        raise ValueError("sample_rate is needed with an audio array")
-    audio = np.asarray(audio, np.float32)
-    if audio.ndim == 2:
-        audio = audio.mean(axis=1)
-    audio = resample(audio, int(sample_rate), config.sample_rate)
+    audio = parity_audio(audio, sample_rate, rate=config.sample_rate)
     network = predictor.network
     tflite_model = None
     if tflite:  # Keras 3 GRU → TFLite: a batch-1 copy (specs/environment.md §1), converted from_keras_model

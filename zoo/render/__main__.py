@@ -1,4 +1,4 @@
-"""Child entry point: ``python -m zoo.render face|mesh|skeleton|curves --npz in.npz --out ...``.
+"""Child entry point: ``python -m zoo.render face|mesh|skeleton|landmarks|curves --npz in.npz --out ...``.
 
 Run as a program it blocks ``import tensorflow`` before doing anything, so a stray import fails loudly instead of
 loading TensorFlow next to the rasteriser. Exit code 1 with "error: ..." on stderr for bad input.
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--width", type=int, default=512, help="panel width in pixels (even)")
     s.add_argument("--height", type=int, default=512, help="panel height in pixels (even)")
     s.add_argument("--view", choices=("front", "side"), default="front", help="orthographic view")
+    lm = sub.add_parser("landmarks", help="68-point landmarks (T, 136) in an npz -> MP4 landmark animation")
+    lm.add_argument("--npz", required=True, type=Path,
+                    help="arrays: landmarks (T, 136) normalised, reference (T, 136), images (T, H, W, 3) uint8")
+    lm.add_argument("--out", required=True, type=Path, help="the MP4 to write")
+    lm.add_argument("--fps", required=True, help="frames per second (a number or a fraction like 100/3)")
+    lm.add_argument("--audio", type=Path, default=None, help="audio file to mux in as AAC (cut to the video)")
+    lm.add_argument("--image-size", type=int, default=256, help="panel height and width in pixels (even, >= 64)")
+    lm.add_argument("--no-labels", action="store_true", help="no 'predicted'/'ground truth'/'generated' labels")
     c = sub.add_parser("curves", help="values (T, K) and names (K,) in an npz -> PNG")
     c.add_argument("--npz", required=True, type=Path, help="arrays: values (T, K), names (K,), reference")
     c.add_argument("--out", required=True, type=Path, help="the PNG to write")
@@ -71,6 +79,13 @@ def _skeleton(args) -> Path:
                                     image_size=(args.width, args.height), view=args.view)
 
 
+def _landmarks(args) -> Path:
+    from .landmarks import render_landmarks_from_npz
+
+    return render_landmarks_from_npz(args.npz, args.out, args.fps, audio_path=args.audio,
+                                     image_size=args.image_size, labels=not args.no_labels)
+
+
 def _curves(args) -> Path:
     from .face import _read_npz
     from .plots import plot_curves
@@ -88,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, run the command, print the written path; 1 on error (message last on stderr)."""
     args = _parser().parse_args(argv)
     try:
-        out = {"face": _face, "mesh": _mesh, "skeleton": _skeleton, "curves": _curves}[args.command](args)
+        out = {"face": _face, "mesh": _mesh, "skeleton": _skeleton, "landmarks": _landmarks,
+               "curves": _curves}[args.command](args)
     except (ValueError, KeyError, OSError) as exc:  # bad input: DataError/AudioError are ValueErrors
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -110,6 +110,27 @@ def render_in_child(args: list[str], arrays: dict[str, np.ndarray], out: Path, t
 # ------------------------------------------------------------------------------------------------------------
 # Child side
 # ------------------------------------------------------------------------------------------------------------
+def write_frames(out, frames: np.ndarray, fps, audio_path=None) -> Path:
+    """Child side: ``frames`` written as an MP4 at exactly ``fps`` with ``audio_path`` muxed in, the audio cut to the
+    video's length (ceil(frames · rate / fps) samples)."""
+    import logging
+    import math
+
+    from zoo.datasets.audio import load_audio
+    from zoo.datasets.video import write_video
+
+    fps_value = Fraction(fps)
+    audio = rate = None
+    if audio_path is not None:
+        audio, rate = load_audio(audio_path, allow_silence=True)
+        keep = math.ceil(len(frames) * rate / fps_value)
+        if audio.size > keep:
+            logging.getLogger(__name__).info("audio %s is %.3f s long: cut to the video's %.3f s", audio_path,
+                                             audio.size / rate, float(len(frames) / fps_value))
+            audio = audio[:keep]
+    return write_video(out, frames, fps_value, audio=audio, sample_rate=rate)
+
+
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of ``path`` (no pickles); ValueError naming the file and the cause."""
     if not path.is_file():

@@ -22,13 +22,12 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from . import face
-from .face import _fps_text, _label, _read_npz, render_in_child
+from .face import _fps_text, _label, _read_npz, render_in_child, write_frames
 
 log = logging.getLogger(__name__)
 
@@ -442,9 +441,6 @@ def render_skeleton_video(sequences, parents, fps, out_mp4, *, labels=None, audi
 # ------------------------------------------------------------------------------------------------------------
 def render_skeleton_from_npz(npz, out, fps, *, audio_path=None, image_size=(512, 512), view: str = "front") -> Path:
     """Child-side work of ``render_skeleton_video``: read seq0…seqP−1, parents, sides and labels, draw, write."""
-    from zoo.datasets.audio import load_audio
-    from zoo.datasets.video import write_video
-
     npz = Path(npz)
     data = _read_npz(npz)
     count = 0
@@ -461,13 +457,4 @@ def render_skeleton_from_npz(npz, out, fps, *, audio_path=None, image_size=(512,
         frames = draw_skeleton_frames(panels, parents, sides, image_size=image_size, view=view, labels=labels)
     except ValueError as exc:
         raise ValueError(f"{npz}: {exc}") from None
-    fps_value = Fraction(fps)
-    audio = rate = None
-    if audio_path is not None:
-        audio, rate = load_audio(audio_path, allow_silence=True)
-        keep = math.ceil(len(frames) * rate / fps_value)
-        if audio.size > keep:
-            log.info("audio %s is %.3f s long: cut to the video's %.3f s", audio_path, audio.size / rate,
-                     len(frames) / fps_value)
-            audio = audio[:keep]
-    return write_video(out, frames, fps_value, audio=audio, sample_rate=rate)
+    return write_frames(out, frames, fps, audio_path)

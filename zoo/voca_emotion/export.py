@@ -90,16 +90,11 @@ def export_model(model_dir: str | os.PathLike, dest: str | os.PathLike, *, audio
     and TFLite) against Keras on the same windows, ``audio`` (float32 TF features in the graph) against the float64
     NumPy features + Keras. ``int8``: also a dynamic-range int8 TFLite, held to ``int8_tolerance`` (metres).
     Returns ``zoo.export.ExportResult``."""
-    from zoo.core import parity_speech
-    from zoo.datasets import load_audio, resample
+    from zoo.core import parity_audio
     from zoo.export import export
 
     predictor = Predictor.load(model_dir)
-    if audio is None:
-        audio, sample_rate = parity_speech()
-    elif isinstance(audio, (str, os.PathLike)):
-        audio, sample_rate = load_audio(audio)
-    audio16k = resample(np.asarray(audio, np.float32), int(sample_rate), feats.SAMPLE_RATE)
+    audio16k = parity_audio(audio, sample_rate, rate=feats.SAMPLE_RATE)
     config = predictor.config
     metadata = {**metadata_of(config), "config": config.to_dict(),
                 "trained_on": {k: predictor.metadata.get(k) for k in ("train_sequences", "epochs_trained")}}

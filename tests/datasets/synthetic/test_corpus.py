@@ -129,6 +129,7 @@ def test_ravdess_layout(generated):
 MICRO = corpus.CorpusConfig(utterances_per_condition=1, vocaset_sentences=1, ravdess_repetitions=1, ravdess_actors=1)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_same_seed_same_bytes_and_cache(tmp_path, monkeypatch):
     a = corpus.generate(tmp_path / "a", "micro", seed=3, config=MICRO, workers=1)
     b = corpus.generate(tmp_path / "b", "micro", seed=3, config=MICRO, workers=2)
@@ -376,6 +377,18 @@ def test_emoca_subset_writes_the_same_bytes(generated, tmp_path):
     assert set(read_emoca_templates(tmp_path / "two")) == {"Actor_02"}
     with pytest.raises(ValueError, match="Actor_03"):
         corpus.write_emoca_subset(tmp_path / "x", seed=7, config=TEST_CONFIG, actors=["Actor_03"])
+
+
+def test_ravdess_subset_writes_the_same_bytes(generated, tmp_path):
+    from zoo.datasets.synthetic.corpus import write_ravdess_subset
+
+    root, _ = generated
+    stems = sorted(p.stem for p in (root / "ravdess").rglob("03-*.wav"))[:2]
+    assert write_ravdess_subset(tmp_path, seed=7, stems=stems, config=TEST_CONFIG, workers=1) == stems
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert len(written) == 2 * 4  # per trial: the WAV, the 01 and 02 videos, the landmarks
+    for rel in written:
+        assert (tmp_path / rel).read_bytes() == (root / "ravdess" / rel).read_bytes(), rel
 
 
 def test_vocaset_subset_matches_generate(generated, tmp_path):

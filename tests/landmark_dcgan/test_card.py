@@ -1,0 +1,28 @@
+"""The model card's generated blocks are what ``zoo.landmark_dcgan.card`` writes; the deviation table covers spec §9."""
+import pytest
+
+from zoo.core.cards import read_block
+from zoo.landmark_dcgan import card
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return card.blocks()
+
+
+def test_blocks_are_generated(blocks):
+    for (path, marker), text in blocks.items():
+        assert read_block(path, marker) == text.strip(), (
+            f"{path} block {marker} differs from what `python -m zoo.landmark_dcgan.card` writes")
+
+
+def test_every_item_of_spec_section_9_has_a_row_in_order():
+    table = card.deviations_table().splitlines()
+    assert len(table) == 2 + len(card.DEVIATIONS) and all(line.count(" | ") == 3 for line in table[2:])
+    assert [row[0].split()[0] for row in card.DEVIATIONS[:23]] == [f"§9.{i}" for i in range(1, 24)]
+
+
+def test_presets_table_shows_the_golden_counts(blocks):
+    table = blocks[(card.CARD, "card:presets")]
+    for count in ("**276,104** (golden)", "**387,896** (golden)", "**9,660,388** (golden)", "**9,250,779** (golden)"):
+        assert count in table

@@ -1,0 +1,92 @@
+"""Training on zoo.core's trainer: the split by actor (test files never read), both stages' histories, the model
+directory, the loss falls, a rerun resumes, and the GRU variant trains on sequences."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import check_small_overfit
+
+from zoo.landmark_dcgan.config import GOLDEN_PARAMS, preset
+from zoo.landmark_dcgan.data import Trial
+from zoo.landmark_dcgan.train import predict_trials, sequences, train, train_cnn
+
+
+def test_trained_model_directory(trained, split):
+    model_dir, summary = trained
+    assert summary["test_actors"] == split["test_actors"]
+    assert all(s.endswith("-04") for s in summary["test_trials"]) and len(summary["test_trials"]) == 2
+    assert all(s.endswith("-03") for s in summary["val_trials"]) and len(summary["train_trials"]) == 4
+    assert summary["cnn"]["params"] == GOLDEN_PARAMS["cnn"]
+    assert summary["cnn"]["epochs_trained"] == 4 and summary["gan"]["epochs_trained"] == 2
+    for name in ("config.json", "model.weights.h5", "metadata.json", "mean_landmarks.npy", "reference_image.npy",
+                 "reference_landmarks.npy"):
+        assert (model_dir / name).is_file(), name
+    meta = json.loads((model_dir / "metadata.json").read_text())
+    assert meta["model"] == "landmark_dcgan" and len(meta["output_names"]) == 136
+    assert meta["fps"] == pytest.approx(100 / 3) and meta["window_seconds"] == 0.06
+    mean = np.load(model_dir / "mean_landmarks.npy")
+    assert mean.shape == (136,) and 0.3 < mean.mean() < 0.7
+
+
+def test_cnn_overfits_two_trials(ravdess_dir, tmp_path):
+    """The small-overfit test: on two trials' frames the training loss falls 3× below the mean face's MSE (where the
+    output bias starts it)."""
+    from zoo.landmark_dcgan.data import load_trials, speech_stems
+
+    config = preset("tiny", cnn_epochs=40, cnn_batch_size=16, log_magnitude=True)
+    trials = load_trials(ravdess_dir, config, stems=speech_stems(ravdess_dir)[:2], workers=1)
+    _, summary = train_cnn(config, trials, [], tmp_path, progress=False)
+    targets = np.concatenate([t.landmarks for t in trials])
+    variance = float(((targets - targets.mean(axis=0)) ** 2).mean())
+    check_small_overfit([{"train_loss": variance}, summary["history"][-1]], factor=3.0)
+
+
+def test_gan_steps_run(trained):
+    _, summary = trained
+    assert summary["cnn"]["history"][-1]["train_loss"] < summary["cnn"]["history"][0]["train_loss"]
+    gan = summary["gan"]["history"]
+    assert [set(r) >= {"train_d_loss", "train_g_loss", "val_psnr", "val_ssim", "val_face_rate"} for r in gan] == \
+           [True, True]
+    assert all(np.isfinite(r["train_d_loss"]) and np.isfinite(r["train_g_loss"]) for r in gan)
+    # 2 actors × 2 trials, every 2nd frame an image, batches of 8 (the last partial one dropped)
+    assert summary["gan"]["train_images"] >= 80 and summary["gan"]["batch_size_used"] == 8
+
+
+def test_rerun_resumes_without_training_again(trained, poisoned_dir, split):
+    model_dir, summary = trained
+    again = train(preset("tiny", **split["settings"]), poisoned_dir, model_dir.parent,
+                           test_actors=split["test_actors"], val_actors=split["val_actors"], progress=False,
+                           workers=1)
+    assert again["cnn"]["state_sha256"] == summary["cnn"]["state_sha256"]
+    assert again["gan"]["state_sha256"] == summary["gan"]["state_sha256"]
+    assert len(again["cnn"]["history"]) == 4
+
+
+def _trial(frames: int, seed: int) -> Trial:
+    rng = np.random.default_rng(seed)
+    return Trial(stem=f"03-01-01-01-01-01-{seed:02d}", actor=f"Actor_{seed:02d}", emotion="neutral", audio_path="",
+                 video_path="", features=rng.random((frames, 128, 23, 1), np.float32),
+                 landmarks=rng.random((frames, 136), np.float32), points=np.zeros((frames, 68, 2), np.float32),
+                 times_s=np.arange(frames) * 0.03, images=np.zeros((0, 64, 64, 3), np.uint8),
+                 image_rows=np.zeros(0, np.int64), dropped=0)
+
+
+def test_sequences_are_runs_of_consecutive_frames():
+    trials = [_trial(20, 1), _trial(5, 2)]
+    x, y = sequences(trials, 8)
+    assert x.shape == (4, 8, 128, 23, 1) and y.shape == (4, 8, 136)  # starts 0, 4, 8, 12 of the first trial
+    np.testing.assert_array_equal(y[1], trials[0].landmarks[4:12])
+    with pytest.raises(ValueError, match="no training trial has 30 frames"):
+        sequences(trials, 30)
+
+
+def test_gru_variant_trains_on_sequences(tmp_path):
+    config = preset("tiny", gru=True, sequence_length=8, cnn_batch_size=16, cnn_epochs=2)
+    cnn, summary = train_cnn(config, [_trial(24, 1), _trial(20, 2)], [_trial(12, 3)], tmp_path,
+                                      progress=False)
+    assert summary["params"] == GOLDEN_PARAMS["cnn_report"] and summary["batch_size_used"] == 2
+    assert summary["train_rows"] == 5 + 4 and len(summary["history"]) == 2
+    out = predict_trials(cnn, [_trial(12, 3)], gru=True)
+    assert out[0].shape == (12, 136) and np.all((out[0] > 0) & (out[0] < 1))
