@@ -59,11 +59,10 @@ def add_commands(parser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of --z random (default 0)")
     p.add_argument("--landmarks-only", action="store_true", help="draw the landmark animation alone (no faces)")
     p.add_argument("--landmarks", metavar="FILE", help="also write the landmarks as curves (.csv, .npy or .json)")
-    for dest in ("out",):
-        action = next(a for a in p._actions if a.dest == dest)
-        action.help = ("output file: .mp4 (the landmarks beside the generated faces, or with --landmarks-only the "
-                       "landmarks alone, at 100/3 fps with the speech) or .csv/.npy/.json (the landmarks as curves: "
-                       "x00, y00, ... y67 normalised to [0, 1])")
+    next(a for a in p._actions if a.dest == "out").help = (
+        "output file: .mp4 (the landmarks beside the generated faces, or with --landmarks-only the landmarks alone, "
+        "at 100/3 fps with the speech) or .csv/.npy/.json (the landmarks as curves: x00, y00, ... y67 normalised to "
+        "[0, 1])")
     e = actions["evaluate"]
     e.add_argument("--no-faces", action="store_true", help="landmark metrics only (skip generating faces)")
 

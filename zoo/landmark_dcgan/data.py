@@ -153,13 +153,12 @@ def load_trials(data_dir: str | os.PathLike, config: Config, *, stems: Sequence[
     fields = {k: getattr(config, k) for k in EXTRACTION_FIELDS}
     folder = Path(cache) / config_hash({**fields, "version": DATA_VERSION}) if cache is not None else None
 
-    def entry(clip, video: Path) -> Path:
-        return folder / f"{Path(clip.source).stem}-{audio_hash(clip)[:12]}-{sha256_file(video)[:12]}.npz"
-
+    # each trial's cache entry, hashed once (the audio samples and the video file)
+    entries = [folder / f"{Path(clip.source).stem}-{audio_hash(clip)[:12]}-{sha256_file(video)[:12]}.npz"
+               if folder is not None else None for clip, video in pairs]
     trials: list[Trial | None] = [None] * len(pairs)
     todo = []
-    for i, (clip, video) in enumerate(pairs):
-        path = entry(clip, video) if folder is not None else None
+    for i, ((clip, video), path) in enumerate(zip(pairs, entries)):
         if path is not None and path.is_file():
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -181,8 +180,8 @@ def load_trials(data_dir: str | os.PathLike, config: Config, *, stems: Sequence[
             clip, video = pairs[index]
             with np.load(io.BytesIO(blob), allow_pickle=False) as data:
                 trials[index] = _from_npz(data, clip.source, str(video))
-            if folder is not None:
-                atomic_write_bytes(entry(clip, video), blob)
+            if entries[index] is not None:
+                atomic_write_bytes(entries[index], blob)
     return trials  # type: ignore[return-value]
 
 
