@@ -1,5 +1,6 @@
 """Reader chunking and alignment, and the original's tests with real assertions (spec §7)."""
 import numpy as np
+import pytest
 
 from zoo.datasets import Clip
 from zoo.datasets.evenet import EvenetTake
@@ -108,6 +109,7 @@ def test_conditioning_reproduces_the_original_test(tmp_path):
     assert total_error(True) > 0.05
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_sine_generation_follows_the_condition(tmp_path):
     """test_sine_generation.py with an assertion: 80 segments of 50–300 frames, emotion e ∈ 3 and phoneme p ∈ 2,
     columns |sin(n·f)·a| and |cos(n·f)·a| with a = 0.1 + e/4, f = 0.5 + 2.5·p; fw 2, dilations [1, 2, 4, 8]×2.

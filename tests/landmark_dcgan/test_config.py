@@ -35,6 +35,8 @@ def test_original_preset_is_the_faithful_default():
     assert (c.image_size, c.z_dim, c.d_filters, c.g_filters) == (256, 100, (64, 128, 256, 1024), (1024, 256, 128, 64))
     assert (c.gan_batch_size, c.gan_epochs, c.gan_learning_rate, c.gan_beta1, c.g_steps) == (32, 25, 2e-4, 0.5, 2)
     assert (c.unpool, c.bn_momentum, c.bn_epsilon, c.gru_units) == ("zeros", 0.9, 1e-5, 136)
+    assert (c.g_input_landmarks, c.gan_l1_weight, c.l1_lower_weight, c.d_lr_ratio, c.real_label) == \
+        (False, 0.0, 1.0, 1.0, 1.0)
 
 
 def test_other_presets_change_only_what_they_name():
@@ -99,6 +101,12 @@ def test_preset_overrides_unknown_names_and_keys():
     ({"g_steps": 0}, "g_steps"),
     ({"gru_units": 0}, "gru_units"),
     ({"gan_epochs": -1}, "epochs ≥ 0"),
+    ({"real_label": 0.5}, r"real_label must be in \(0.5, 1\]"),
+    ({"real_label": 1.1}, "real_label"),
+    ({"gan_l1_weight": -1.0}, "gan_l1_weight ≥ 0"),
+    ({"d_lr_ratio": 0.0}, "d_lr_ratio > 0"),
+    ({"l1_lower_weight": 0.0}, "l1_lower_weight > 0"),
+    ({"reference_z": "raw"}, "reference_z must be one of"),
 ])
 def test_bad_values_are_refused(changes, message):
     with pytest.raises(ValueError, match=message) as info:

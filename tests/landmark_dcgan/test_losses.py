@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.landmark_dcgan.losses import discriminator_loss, generator_loss, landmark_loss
+from zoo.landmark_dcgan.losses import discriminator_loss, generator_loss, landmark_loss, reconstruction_loss
 
 LN2 = math.log(2.0)
 
@@ -45,6 +45,27 @@ def test_known_values_and_numpy_reference():
     # one logit: BCE(x, 1) = ln(1 + e^−x); e.g. x = ln 3 → σ = 3/4 → −ln(3/4)
     assert float(generator_loss(np.full((1, 1), math.log(3.0), np.float32))) == pytest.approx(-math.log(0.75),
                                                                                                rel=1e-6)
+
+
+def test_label_smoothing_targets_the_real_label_and_l1_is_the_mean_absolute_error():
+    real, fake = logits((4, 100), seed=8), logits((4, 100), seed=9)
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    expected = tf.reduce_mean(bce(tf.fill(real.shape, 0.9), real)) + tf.reduce_mean(bce(tf.zeros_like(fake), fake))
+    assert float(discriminator_loss(real, fake, real_label=0.9)) == pytest.approx(float(expected), rel=1e-6)
+    assert float(discriminator_loss(real, fake, real_label=1.0)) == pytest.approx(float(discriminator_loss(real, fake)))
+    # BCE(x, t) is least at σ(x) = t: a smoothed real target no longer rewards D for ever larger real logits
+    x = np.full((1, 1), math.log(9.0), np.float32)  # σ = 0.9
+    zero = np.full((1, 1), -50.0, np.float32)
+    assert float(discriminator_loss(x, zero, 0.9)) < float(discriminator_loss(x + 2, zero, 0.9))
+    a, b = np.zeros((2, 4, 4, 3), np.float32), np.full((2, 4, 4, 3), 0.25, np.float32)
+    b[0, 0, 0, 0] = -0.75  # |−0.75| once among 96 values of 0.25
+    assert float(reconstruction_loss(a, b)) == pytest.approx((95 * 0.25 + 0.75) / 96, rel=1e-6)
+    # rows weighted 3 in the lower half: an error there counts 3/(1 + 3) · 2 = 1.5×, one above 0.5×
+    lower, upper = np.zeros((1, 4, 4, 3), np.float32), np.zeros((1, 4, 4, 3), np.float32)
+    lower[:, 2:], upper[:, :2] = 0.5, 0.5
+    assert float(reconstruction_loss(a[:1], lower, lower_weight=3.0)) == pytest.approx(0.5 * 0.5 * 1.5, rel=1e-6)
+    assert float(reconstruction_loss(a[:1], upper, lower_weight=3.0)) == pytest.approx(0.5 * 0.5 * 0.5, rel=1e-6)
+    assert float(reconstruction_loss(a[:1], lower + upper, lower_weight=3.0)) == pytest.approx(0.5, rel=1e-6)
 
 
 def test_the_original_tensorflow_op_agrees():

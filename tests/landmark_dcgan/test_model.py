@@ -336,6 +336,25 @@ def test_gan_runs_at_64_with_the_landmarks_as_condition(name):
     np.testing.assert_array_equal(build_generator(config)([z, y]).numpy(), images)  # seeded: the same weights
 
 
+def test_late_landmarks_shift_g_uniformly_unless_they_also_enter_the_first_layer():
+    """The original's G: the landmarks pass the last unpool (×2) and one linear stride-2 deconv after the last ReLU,
+    so two landmark vectors change tanh⁻¹(G) by the same amount at every interior pixel of a 4×4 phase; with
+    g_input_landmarks they shape the face."""
+    config = preset("tiny")
+    rng = np.random.default_rng(7)
+    z, y1 = rng.uniform(-1, 1, (1, 100)).astype(np.float32), landmark_batch(1, seed=8)
+    y2 = rng.uniform(0, 1, (1, Y)).astype(np.float32)  # far from y1: the early path's effect at init is small
+    for flag in (False, True):
+        gen = build_generator(config.replace(g_input_landmarks=flag))
+        shift = np.arctanh(gen([z, y2]).numpy().astype(np.float64)) - np.arctanh(gen([z, y1]).numpy())
+        interior = shift[0, 4:-4, 4:-4]
+        spread = max(np.ptp(interior[i::4, j::4], axis=(0, 1)).max() for i in range(4) for j in range(4))
+        if flag:
+            assert spread > 1e-5 and gen.get_layer("g_h0_lin").kernel.shape == (100 + Y, 16)  # [z, y] → s²·g0
+        else:
+            assert spread < 1e-5 < 1e-2 < np.abs(interior).max()  # float32 round-off only (~2e-7)
+
+
 def test_one_adversarial_step_reaches_every_weight(tiny):
     config, disc, gen = tiny
     rng = np.random.default_rng(5)
@@ -365,6 +384,7 @@ def test_encode_reference_is_the_discriminators_logits(tiny):
     np.testing.assert_allclose(z, disc([np.repeat(image[None], 3, 0), y], training=False).numpy(), atol=1e-6)
     np.testing.assert_allclose(encode_reference(disc, np.repeat(image[None], 3, 0), y[0]),
                                encode_reference(disc, image, np.repeat(y[:1], 3, 0)), atol=1e-6)
+    np.testing.assert_allclose(encode_reference(disc, image, y, squash=True), np.tanh(z), atol=1e-6)  # in (−1, 1)
     randomise_batch_norms(disc, seed=1)
     assert np.abs(encode_reference(disc, image, y, training=True) - encode_reference(disc, image, y)).max() > 1e-4
     with pytest.raises(ValueError, match="give one or N"):

@@ -3,6 +3,7 @@ the synthetic split; the committed presets are what ``publish`` writes for their
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,9 +82,20 @@ def test_committed_preset_is_what_publish_writes_for_its_recorded_run(name, tmp_
     if "emotion" in runners[0].input_shapes:
         features["emotion"] = np.zeros((len(features["features"]), runners[0].input_shapes["emotion"][1]), np.float32)
     committed, again = (r(features)["blendshapes"] for r in runners)
-    assert np.abs(committed - again).max() <= 1e-6, "the committed model.tflite computes other numbers"
-    for file in ("metadata.json", "README.md", "run.json"):
-        assert (tmp_path / name / file).read_text() == (folder / file).read_text(), f"{folder / file} was edited"
+    # a stale or edited file differs by ≫ 1e-3; the converter's constant folding runs on the host CPU, so a file
+    # converted on another CPU differs by float32 round-off (1.5e-5 on outputs ~2.4 seen between two Xeons)
+    assert np.abs(committed - again).max() <= 1e-4, "the committed model.tflite computes other numbers"
+    committed_meta, again_meta = (json.loads((f / "metadata.json").read_text()) for f in (folder, tmp_path / name))
+    readmes = [(f / "README.md").read_text() for f in (folder, tmp_path / name)]
+    if again_meta["sha256"]["model.tflite"] != committed_meta["sha256"]["model.tflite"]:
+        # converted on another CPU (same numbers within round-off, checked above): the file's hash and its parity
+        # figures are the host's; everything else must still be what publish writes
+        for meta in (committed_meta, again_meta):
+            del meta["sha256"]["model.tflite"], meta["tflite"]["max_abs_diff"], meta["tflite"]["mean_abs_diff"]
+        readmes = [re.sub(r"(TFLite:.*?)max \|Δ\| \S+, mean \S+", r"\1max |Δ| …, mean …", t) for t in readmes]
+    assert again_meta == committed_meta, f"{folder / 'metadata.json'} was edited"
+    assert readmes[1] == readmes[0], f"{folder / 'README.md'} was edited"
+    assert (tmp_path / name / "run.json").read_text() == (folder / "run.json").read_text(), f"{folder}/run.json edited"
 
 
 def test_search_chooses_on_validation_and_retrains_on_train_and_validation(tmp_path, monkeypatch):

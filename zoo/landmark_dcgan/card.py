@@ -54,8 +54,10 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     ("§9.14 D ends in 100 logits (z_dim) averaged in the BCE",
      "kept: D has 100 logits and the losses average over them", "faithful"),
     ("§9.15 sampling encodes z as D's logits of a reference image (never trained for it)",
-     "both: `z=\"reference\"` (the default, the original's) and `z=\"random\"` (U(−1, 1), one z a clip)",
-     "faithful; option"),
+     "both: `z=\"reference\"` (the default, the original's) and `z=\"random\"` (U(−1, 1), one z a clip); the "
+     "reference code is tanh(logits) (`reference_z=\"tanh\"`, D's other output, in G's training range: the recipe "
+     "model's logits lie in −6…−3 and give broken faces); `\"logits\"` is the original's",
+     "faithful; range fix"),
     ("§9.16 BatchNorm always in training mode, also when sampling",
      "inference mode by default; `legacy_bn=True` samples with batch statistics", "bug; legacy flag"),
     ("§9.17 no GAN train/test split; the \"test\" MSE is on training images in [−1, 1]",
@@ -76,6 +78,14 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
      "kept as `unpool=\"zeros\"`; `\"nearest\"` flagged", "faithful; option"),
     ("§9.23 a 256² GAN with ~19 M parameters is GPU work",
      "`gan128`, `gan64` (G starts at S/64, D flattens (S/64)² maps) and `tiny`", "CPU sizes"),
+    ("G's landmarks enter after its last ReLU (tiled, unpooled, one linear deconv, tanh)",
+     "kept; `g_input_landmarks=True` also feeds [z, landmarks] to G's first layer (as carpedm20's conditional "
+     "DCGAN): a test shows the original's landmarks only shift tanh⁻¹(G) uniformly over each 4×4 pixel phase, so "
+     "its G cannot draw the mouth they describe", "faithful; flagged option"),
+    ("the pure adversarial loss: one learning rate, real target 1",
+     "kept; `gan_l1_weight` λ adds λ·mean(abs(G(z, y) − x)) to G's loss (pix2pix's λ 100; its rows in the lower "
+     "half of the face × `l1_lower_weight`), `d_lr_ratio` scales D's learning rate, `real_label` < 1 smooths D's "
+     "real target", "faithful; flagged options"),
     ("the CNN's output bias starts at 0 (every point at 0.5)",
      "`output_bias=\"mean\"` starts it at logit(the training mean face); `\"zeros\"` is the original's",
      "a start that trains"),

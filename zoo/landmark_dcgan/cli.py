@@ -55,7 +55,8 @@ def add_commands(parser) -> None:
                                                         "(default: the model's own reference face)")
     p.add_argument("--z", choices=["reference", "random"], default="reference",
                    help="the GAN's latent code: reference (the original's: the discriminator's logits of the "
-                        "reference face, default) or random (U(-1, 1) from --seed)")
+                        "reference face, through tanh unless the model's reference_z is logits; default) or random "
+                        "(U(-1, 1) from --seed)")
     p.add_argument("--seed", type=int, default=0, help="seed of --z random (default 0)")
     p.add_argument("--landmarks-only", action="store_true", help="draw the landmark animation alone (no faces)")
     p.add_argument("--landmarks", metavar="FILE", help="also write the landmarks as curves (.csv, .npy or .json)")

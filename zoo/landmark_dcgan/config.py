@@ -33,6 +33,7 @@ LANDMARK_NORMS = ("minmax", "similarity")
 MULTI_FACE = ("largest", "last")
 NO_FACE = ("skip", "interpolate")
 UNPOOL = ("zeros", "nearest")
+REFERENCE_Z = ("tanh", "logits")
 OUTPUT_BIAS = ("mean", "zeros")
 NUM_LANDMARKS = 68
 LANDMARK_DIM = 2 * NUM_LANDMARKS  # x0, y0, x1, y1, ... (spec §2)
@@ -80,8 +81,14 @@ class Config(ConfigBase):
     gan_learning_rate: float = 2e-4
     gan_beta1: float = 0.5
     g_steps: int = 2  # generator steps after each discriminator step
+    d_lr_ratio: float = 1.0  # D's learning rate = gan_learning_rate × this (1: the original's; < 1: TTUR-style)
+    real_label: float = 1.0  # D's target for real images (1: the original's; 0.9: one-sided label smoothing)
+    gan_l1_weight: float = 0.0  # λ of λ·mean|G(z, y) − x| added to G's loss (0: the original's pure GAN loss)
+    l1_lower_weight: float = 1.0  # the L1's weight on the image's lower half (mouth, jaw) relative to the upper
     legacy_bn: bool = False  # True: BatchNorm in training mode when sampling (the original's)
+    reference_z: str = "tanh"  # reference-encoded z = tanh(D's logits), in G's (−1, 1); "logits": the original's
     unpool: str = "zeros"  # "zeros": zero-insertion (the original's); "nearest": nearest-neighbour (flagged)
+    g_input_landmarks: bool = False  # True: G's first layer takes [z, landmarks] (also; the original: z only)
     legacy_frames: bool = False  # True: the whole frame squashed to S² with a per-image contrast stretch (spec §5.3)
     crop_scale: float = 1.5  # face crop: a square of crop_scale × the landmarks' bounding box's larger side
     gan_frame_step: int = 10  # GAN images: every 10th grid sample (300 ms apart, the original's); 1: every frame
@@ -94,7 +101,8 @@ class Config(ConfigBase):
         problems = []
         for name, value, valid in (("grid", self.grid, GRIDS), ("landmark_norm", self.landmark_norm, LANDMARK_NORMS),
                                    ("multi_face", self.multi_face, MULTI_FACE), ("no_face", self.no_face, NO_FACE),
-                                   ("unpool", self.unpool, UNPOOL), ("output_bias", self.output_bias, OUTPUT_BIAS)):
+                                   ("unpool", self.unpool, UNPOOL), ("output_bias", self.output_bias, OUTPUT_BIAS),
+                                   ("reference_z", self.reference_z, REFERENCE_Z)):
             if value not in valid:
                 problems.append(f"{name} must be one of {valid}, got {value!r}")
         if min(self.sample_rate, self.frame_ms, self.window_ms, self.chunk, self.chunks) < 1:
@@ -106,9 +114,11 @@ class Config(ConfigBase):
             problems.append(f"chunks must be ceil(window samples {self.window_samples} / chunk {self.chunk}) = "
                             f"{-(-self.window_samples // self.chunk)}, got {self.chunks}")
         if not 0.0 < self.bn_momentum < 1.0 or self.bn_epsilon <= 0 or not 0.0 <= self.gan_beta1 < 1.0 \
-                or self.cnn_learning_rate <= 0 or self.gan_learning_rate <= 0:
-            problems.append("bn_momentum and gan_beta1 must be in (0, 1) and [0, 1), bn_epsilon and the learning "
-                            "rates > 0")
+                or self.cnn_learning_rate <= 0 or self.gan_learning_rate <= 0 or self.d_lr_ratio <= 0:
+            problems.append("bn_momentum and gan_beta1 must be in (0, 1) and [0, 1), bn_epsilon, the learning "
+                            "rates and d_lr_ratio > 0")
+        if not 0.5 < self.real_label <= 1.0 or self.gan_l1_weight < 0 or self.l1_lower_weight <= 0:
+            problems.append("real_label must be in (0.5, 1], gan_l1_weight ≥ 0 and l1_lower_weight > 0")
         if not isinstance(self.image_size, int) or self.image_size < 64 or self.image_size & (self.image_size - 1):
             problems.append(f"image_size must be a power of two ≥ 64 (G starts at S/64), got {self.image_size}")
         if len(self.d_filters) != 4 or len(self.g_filters) != 4 or min(self.d_filters + self.g_filters) < 1:
@@ -163,4 +173,4 @@ def preset(name: str, **overrides) -> Config:
 
 
 __all__ = ["Config", "PRESETS", "GOLDEN_PARAMS", "preset", "GRIDS", "LANDMARK_NORMS", "MULTI_FACE", "NO_FACE",
-           "UNPOOL", "OUTPUT_BIAS", "NUM_LANDMARKS", "LANDMARK_DIM"]
+           "UNPOOL", "OUTPUT_BIAS", "REFERENCE_Z", "NUM_LANDMARKS", "LANDMARK_DIM"]

@@ -10,7 +10,8 @@
 * ``generate``: ``z`` (B, z_dim) (the original draws z ~ U(-1, 1); or a reference-encoded z) and ``landmarks``
   (B, 136) → ``image`` (B, S, S, 3) float32 in [-1, 1] (uint8 RGB = round((x + 1) · 127.5)).
 * ``encode_reference``: ``image`` (B, S, S, 3) in [-1, 1] and its ``landmarks`` (B, 136) → ``z`` (B, z_dim) = D's
-  logits, the original's reference-encoded z (spec §5.8; ``model.encode_reference``).
+  logits, the original's reference-encoded z (spec §5.8; ``model.encode_reference``), through tanh unless the
+  config's ``reference_z`` is "logits".
 
 BatchNorm: every signature runs in inference mode (moving statistics). A ``legacy_bn`` model (the original sampled
 G with batch statistics, spec §9.16) is exported in inference mode anyway: a serving graph that updates or depends on
@@ -121,11 +122,13 @@ def parity_inputs(predictor: Predictor, audio: np.ndarray) -> dict[str, dict[str
 
 
 def reference_z(predictor: Predictor) -> np.ndarray:
-    """(z_dim,) float32: the reference-encoded z of the model's own reference face (D's logits, inference mode)."""
+    """(z_dim,) float32: the reference-encoded z of the model's own reference face (D's logits, inference mode;
+    tanh of them unless the config's ``reference_z`` is "logits")."""
     from .model import encode_reference
 
     image = predictor.reference_image.astype(np.float32) / 127.5 - 1.0
-    return encode_reference(predictor.network.discriminator, image, predictor.reference_landmarks)[0]
+    return encode_reference(predictor.network.discriminator, image, predictor.reference_landmarks,
+                            squash=predictor.config.reference_z == "tanh")[0]
 
 
 def audio_landmarks(predictor: Predictor, clips: np.ndarray) -> np.ndarray:
@@ -165,7 +168,8 @@ def endpoints(predictor: Predictor, audio: np.ndarray) -> dict:
         return {"image": generator([z, landmarks], training=False)}
 
     def encode(image, landmarks):
-        return {"z": discriminator([image, landmarks], training=False)}
+        logits = discriminator([image, landmarks], training=False)
+        return {"z": tf.tanh(logits) if config.reference_z == "tanh" else logits}
 
     cnn_shape = [None, None, *frame] if config.gru else [None, *frame]
     return {

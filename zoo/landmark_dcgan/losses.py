@@ -10,6 +10,9 @@
       L_G = mean BCE(D(G(z, y), y), 1)                  (the non-saturating generator loss)
 
   Natural-log units (nats): logits 0 give ln 2 per term, so L_D = 2 ln 2 and L_G = ln 2.
+  Flagged options (off in the original): one-sided label smoothing, real target t_r < 1 in L_D's first term
+  (BCE(x, t) = softplus(x) − t·x); and an L1 reconstruction term λ·mean|G(z, y) − x| (pixels in [−1, 1]) added to
+  L_G (``reconstruction_loss``; pix2pix's λ is 100), optionally weighted towards the lower half of the face.
 """
 from __future__ import annotations
 
@@ -22,16 +25,19 @@ def landmark_loss(y_true, y_pred):
     return ops.mean(ops.square(y_pred - ops.cast(y_true, y_pred.dtype)))
 
 
-def _mean_bce_with_logits(logits, target: int):
-    """mean BCE(x, target) over every entry of ``logits`` for a constant target 1 or 0: softplus(∓x), which is
-    exact and stable for any x (no σ(x) is formed)."""
+def _mean_bce_with_logits(logits, target: float):
+    """mean BCE(x, target) over every entry of ``logits`` for a constant target t ∈ [0, 1]: softplus(x) − t·x
+    (softplus(−x) at t = 1, softplus(x) at t = 0), exact and stable for any x (no σ(x) is formed)."""
     logits = ops.convert_to_tensor(logits)
-    return ops.mean(ops.softplus(-logits if target == 1 else logits))
+    if target == 1:
+        return ops.mean(ops.softplus(-logits))
+    return ops.mean(ops.softplus(logits) - target * logits)
 
 
-def discriminator_loss(real_logits, fake_logits):
-    """L_D = mean BCE(real_logits, 1) + mean BCE(fake_logits, 0); each mean over the batch and the logits."""
-    return _mean_bce_with_logits(real_logits, 1) + _mean_bce_with_logits(fake_logits, 0)
+def discriminator_loss(real_logits, fake_logits, real_label: float = 1.0):
+    """L_D = mean BCE(real_logits, real_label) + mean BCE(fake_logits, 0); each mean over the batch and the logits
+    (``real_label`` 1: the original's; < 1: one-sided label smoothing)."""
+    return _mean_bce_with_logits(real_logits, real_label) + _mean_bce_with_logits(fake_logits, 0)
 
 
 def generator_loss(fake_logits):
@@ -39,4 +45,17 @@ def generator_loss(fake_logits):
     return _mean_bce_with_logits(fake_logits, 1)
 
 
-__all__ = ["landmark_loss", "discriminator_loss", "generator_loss"]
+def reconstruction_loss(real, fake, lower_weight: float = 1.0):
+    """Σ w_r·|fake − real| / Σ w_r over the batch, pixels and channels (images (B, S, S, C) in [−1, 1]), with row
+    weight w_r = ``lower_weight`` in the lower half of the image (rows ≥ S/2: mouth and jaw in a face crop) and 1
+    above; ``lower_weight`` 1 is the plain mean absolute error."""
+    fake = ops.convert_to_tensor(fake)
+    error = ops.abs(fake - ops.cast(real, fake.dtype))
+    if lower_weight == 1.0:
+        return ops.mean(error)
+    rows = fake.shape[1]
+    weights = ops.convert_to_tensor([1.0] * (rows // 2) + [float(lower_weight)] * (rows - rows // 2), fake.dtype)
+    return ops.mean(ops.mean(error, axis=(0, 2, 3)) * weights) / ops.mean(weights)
+
+
+__all__ = ["landmark_loss", "discriminator_loss", "generator_loss", "reconstruction_loss"]

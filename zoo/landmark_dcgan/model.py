@@ -15,9 +15,15 @@ Conditional DCGAN at S = ``config.image_size`` (spec §5.4–5.6, s = S/64), inp
 
     D(image (S, S, 3), landmarks (136,)): conv d0 + lrelu → maxpool → concat tiled landmarks → conv d1 + BN + lrelu →
         maxpool → conv d2 + BN + lrelu → conv d3 + BN + lrelu → flatten s²·d3 → linear z_dim logits
-    G(z (z_dim,), landmarks (136,)): linear s²·g0 → reshape (s, s, g0) → BN + ReLU → deconv g1 + BN + ReLU →
-        deconv g2 + BN + ReLU → unpool ×2 → deconv g3 + BN + ReLU → concat tiled landmarks → unpool ×2 →
-        deconv 3 → tanh
+    G(z (z_dim,), landmarks (136,)): linear s²·g0 (of [z, landmarks] with g_input_landmarks) → reshape (s, s, g0) →
+        BN + ReLU → deconv g1 + BN + ReLU → deconv g2 + BN + ReLU → unpool ×2 → deconv g3 + BN + ReLU →
+        concat tiled landmarks → unpool ×2 → deconv 3 → tanh
+
+In G the landmarks enter after the last nonlinearity but the tanh, tiled: one linear transposed convolution of
+constant maps adds the same offset to every pixel of a 2×2 phase, so the original's G cannot place a mouth by them
+(only D, whose later convolutions see them beside image features, ties faces to landmarks).
+``config.g_input_landmarks`` (flagged) also feeds them to G's first layer: linear([z, landmarks]) (+136·s²·g0
+weights), as the conditional DCGAN the original's code derives from (carpedm20) does.
 
 conv: 5×5 stride 2 "same", W ~ truncated normal σ 0.02 (cut at 2σ); deconv: 5×5 stride 2 "same" transposed
 convolution, W ~ normal σ 0.02; linear: W ~ normal σ 0.02; biases 0; lrelu slope 0.2; BatchNorm momentum
@@ -290,7 +296,8 @@ def build_generator(config: Config) -> keras.Model:
     seed = config.seed + 200
     z = keras.Input((config.z_dim,), name="z")
     landmarks = keras.Input((LANDMARK_DIM,), name="landmarks")
-    x = _linear(s * s * g0, "g_h0_lin", seed)(z)
+    x = layers.Concatenate(name="g_h0_concat")([z, landmarks]) if config.g_input_landmarks else z
+    x = _linear(s * s * g0, "g_h0_lin", seed)(x)
     x = layers.Reshape((s, s, g0), name="g_h0_reshape")(x)
     x = _batch_norm(config, "g_bn0")(x)
     x = layers.ReLU(name="g_h0_relu")(x)
@@ -309,10 +316,12 @@ def build_generator(config: Config) -> keras.Model:
     return keras.Model([z, landmarks], image, name="generator")
 
 
-def encode_reference(discriminator: keras.Model, image, landmarks, training: bool = False) -> np.ndarray:
+def encode_reference(discriminator: keras.Model, image, landmarks, training: bool = False,
+                     squash: bool = False) -> np.ndarray:
     """The original's reference-encoded z (spec §5.8): D's logits (N, z_dim) for a reference ``image`` ((S, S, 3)
     or (N, S, S, 3), float in [−1, 1]) under ``landmarks`` ((136,) or (N, 136)); a single image or landmark vector
-    is repeated to the other's N. ``training=True`` uses batch statistics in D's BatchNorm (the original's)."""
+    is repeated to the other's N. ``training=True`` uses batch statistics in D's BatchNorm (the original's).
+    ``squash=True``: tanh of the logits (the original D's other output), inside the (−1, 1) G was trained on."""
     image, landmarks = np.asarray(image, np.float32), np.asarray(landmarks, np.float32)
     image = image[None] if image.ndim == 3 else image
     landmarks = landmarks[None] if landmarks.ndim == 1 else landmarks
@@ -324,7 +333,8 @@ def encode_reference(discriminator: keras.Model, image, landmarks, training: boo
         raise ValueError(f"{len(image)} reference images and {len(landmarks)} landmark vectors: give one or N of each")
     image = np.broadcast_to(image, (n, *image.shape[1:]))
     landmarks = np.broadcast_to(landmarks, (n, LANDMARK_DIM))
-    return np.asarray(discriminator([image, landmarks], training=training), np.float32)
+    logits = np.asarray(discriminator([image, landmarks], training=training), np.float32)
+    return np.tanh(logits) if squash else logits
 
 
 __all__ = ["build_cnn", "build_model", "build_discriminator", "build_generator", "encode_reference",

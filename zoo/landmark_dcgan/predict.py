@@ -205,7 +205,8 @@ class Predictor:
 
             face, landmarks = self.reference(reference)
             image = face[None].astype(np.float32) / 127.5 - 1.0
-            code = np.asarray(encode_reference(self.network.discriminator, image, landmarks[None]), np.float32)
+            code = encode_reference(self.network.discriminator, image, landmarks[None],
+                                    squash=c.reference_z == "tanh")
         else:
             raise ValueError(f"z must be 'reference' or 'random', got {z!r}")
         return np.repeat(code, frames, axis=0)

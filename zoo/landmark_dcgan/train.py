@@ -21,10 +21,11 @@ the budget, TensorBoard and history are the trainer's.
   with their frames' landmarks, shuffled every epoch, batches of ``gan_batch_size`` (incomplete last batches
   dropped, as the original); per batch z ~ U(−1, 1)^z_dim (a ``tf.random.Generator`` checkpointed with the run), one
   D step then ``g_steps`` G steps with the same z and landmarks (spec §5.7), two Adam(``gan_learning_rate``,
-  β1 ``gan_beta1``). Validation after every epoch on up to ``GAN_VALIDATION_FRAMES`` validation images with a fixed
-  z: PSNR and SSIM against the real crops, and dlib on the generated faces (``metrics.landmark_consistency``):
-  detection rate and the mouth-opening r against the conditioning landmarks. The last epoch is kept (GAN losses do
-  not rank epochs).
+  β1 ``gan_beta1``; D's rate × ``d_lr_ratio``). Flagged (off in the original): D's real target ``real_label`` < 1, and
+  ``gan_l1_weight`` λ adding λ·mean|G(z, y) − x| to G's loss (rows of the lower half × ``l1_lower_weight``;
+  ``losses``). Validation after every epoch on up to ``GAN_VALIDATION_FRAMES`` validation images with a fixed z: PSNR
+  and SSIM against the real crops, and dlib on the generated faces (``metrics.landmark_consistency``): detection rate
+  and the mouth-opening r against the conditioning landmarks. The last epoch is kept (GAN losses do not rank epochs).
 
 Result: ``workdir/model/`` (``zoo.core.modeldir``): config.json, model.weights.h5 (CNN + G + D), metadata.json
 (schema + the split, both stages' histories), ``mean_landmarks.npy`` (the mean-landmark baseline), and a default
@@ -153,7 +154,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     import keras
     import tensorflow as tf
 
-    from .losses import discriminator_loss, generator_loss
+    from .losses import discriminator_loss, generator_loss, reconstruction_loss
     from .model import build_discriminator, build_generator
 
     images, y = gan_examples(train)
@@ -163,7 +164,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     trainer = Trainer(workdir, seed=config.seed, strategy=strategy, progress=progress, max_minutes=max_minutes)
     with trainer.scope():
         generator, discriminator = build_generator(config), build_discriminator(config)
-        d_opt = keras.optimizers.Adam(config.gan_learning_rate, beta_1=config.gan_beta1)
+        d_opt = keras.optimizers.Adam(config.gan_learning_rate * config.d_lr_ratio, beta_1=config.gan_beta1)
         g_opt = keras.optimizers.Adam(config.gan_learning_rate, beta_1=config.gan_beta1)
         d_opt.build(discriminator.trainable_variables)
         g_opt.build(generator.trainable_variables)
@@ -180,18 +181,23 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
         with tf.GradientTape() as tape:
             fake = generator([z, cond], training=True)
             d_loss = discriminator_loss(discriminator([real, cond], training=True),
-                                        discriminator([fake, cond], training=True))
+                                        discriminator([fake, cond], training=True), config.real_label)
             share = global_batch_loss(d_loss)
         grads = tape.gradient(share, discriminator.trainable_variables)
         d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        g_loss = tf.constant(0.0)
+        g_loss = l1 = tf.constant(0.0)
         for _ in range(config.g_steps):  # the original's two G steps per D step, same z and landmarks
             with tf.GradientTape() as tape:
-                g_loss = generator_loss(discriminator([generator([z, cond], training=True), cond], training=True))
-                share = global_batch_loss(g_loss)
+                fake = generator([z, cond], training=True)
+                g_loss = generator_loss(discriminator([fake, cond], training=True))
+                total = g_loss
+                if config.gan_l1_weight:
+                    l1 = reconstruction_loss(real, fake, config.l1_lower_weight)
+                    total = g_loss + config.gan_l1_weight * l1
+                share = global_batch_loss(total)
             grads = tape.gradient(share, generator.trainable_variables)
             g_opt.apply_gradients(zip(grads, generator.trainable_variables))
-        return {"d_loss": d_loss, "g_loss": g_loss}
+        return {"d_loss": d_loss, "g_loss": g_loss} | ({"l1": l1} if config.gan_l1_weight else {})
 
     val_images, val_y = gan_examples(val) if val else (np.zeros((0,)), np.zeros((0,)))
     pick = np.linspace(0, len(val_images) - 1, min(GAN_VALIDATION_FRAMES, len(val_images))).astype(int)
