@@ -122,13 +122,9 @@ def parity_inputs(predictor: Predictor, audio: np.ndarray) -> dict[str, dict[str
 
 
 def reference_z(predictor: Predictor) -> np.ndarray:
-    """(z_dim,) float32: the reference-encoded z of the model's own reference face (D's logits, inference mode;
-    tanh of them unless the config's ``reference_z`` is "logits")."""
-    from .model import encode_reference
-
-    image = predictor.reference_image.astype(np.float32) / 127.5 - 1.0
-    return encode_reference(predictor.network.discriminator, image, predictor.reference_landmarks,
-                            squash=predictor.config.reference_z == "tanh")[0]
+    """(z_dim,) float32: the reference-encoded z of the model's own reference face (``Predictor.latent``: D's
+    logits in inference mode, through tanh unless the config's ``reference_z`` is "logits")."""
+    return predictor.latent(1, "reference")[0]
 
 
 def audio_landmarks(predictor: Predictor, clips: np.ndarray) -> np.ndarray:
