@@ -1,7 +1,11 @@
-"""The shared command-line pieces: the common flags and --set overrides."""
+"""The shared command-line pieces: the common flags, --set overrides and the Ctrl-C policy."""
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
+import sys
+import time
 
 import pytest
 
@@ -38,3 +42,47 @@ def test_set_overrides_parse_json_and_refuse_unknown_fields():
     args = parser.parse_args(["train", "--data", "d", "--workdir", "w", "--set", "colour=red"])
     with pytest.raises(ValueError, match="--set colour=red: expected FIELD=VALUE with FIELD one of"):
         cli.config_overrides(args, {}, fields)
+
+
+_SWALLOWING_MODULE = '''
+import os, signal, time
+try:  # a library's import-time code that swallows everything (the KeyboardInterrupt included)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.3)
+except BaseException:
+    pass
+'''
+
+
+def test_ctrl_c_inside_an_import_is_held_until_the_import_is_over(tmp_path, monkeypatch, capsys):
+    """A Ctrl-C during an import whose code swallows KeyboardInterrupt still ends the command with status 130 (held
+    until the import is over, then raised before the work goes on); without the hold the work would run to the end."""
+    (tmp_path / "swallowing_library.py").write_text(_SWALLOWING_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    steps = []
+
+    def work():
+        importlib.import_module("swallowing_library")
+        steps.append("imported")
+        for _ in range(100):  # the held interrupt arrives within 50 ms of the import's end
+            time.sleep(0.01)
+        steps.append("finished")
+        return 0
+
+    try:
+        assert cli.guarded("zoo toy predict", work) == 130
+    finally:
+        sys.modules.pop("swallowing_library", None)
+    assert steps == ["imported"] and capsys.readouterr().err == "zoo toy predict: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_wrapped_interrupt_is_still_status_130(capsys):
+    def work():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:  # as Python 3.11 wraps an exception raised in __set_name__
+            raise RuntimeError("Error calling __set_name__ on 'cached_property' instance") from exc
+
+    assert cli.guarded("zoo toy predict", work) == 130
+    assert capsys.readouterr().err == "zoo toy predict: interrupted\n"

@@ -3,6 +3,7 @@ and one clear error per broken trial."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -44,6 +45,31 @@ def test_features_landmarks_and_images_line_up(trials):
         assert t.images.shape == (len(t.image_rows), 64, 64, 3) and t.images.dtype == np.uint8
         # the crop is the face: skin in the middle, darker background in the corners
         assert t.images[:, 28:36, 28:36].mean() > t.images[:, :4, :4].mean() + 15
+
+
+def test_speed_perturbed_trial_keeps_its_landmarks_and_hears_the_faster_speech(trials, tmp_path):
+    from zoo.datasets import load_audio
+    from zoo.landmark_dcgan.features import speed_perturbed_features
+    from zoo.landmark_dcgan.train import train_cnn
+
+    t = trials[0][0]
+    fast = data.speed_perturbed(t, CONFIG, 1.2)
+    audio, _ = load_audio(t.audio_path, CONFIG.sample_rate)
+    features, kept = speed_perturbed_features(audio, CONFIG, t.times_s, 1.2)
+    np.testing.assert_array_equal(fast.features, features)
+    np.testing.assert_array_equal(fast.landmarks, t.landmarks[kept])
+    assert fast.frames >= t.frames - 1 and len(fast.points) == len(fast.times_s) == fast.frames
+    assert len(fast.images) == 0 and fast.stem == t.stem
+    assert np.abs(fast.features - t.features[kept]).mean() > 0.1 * np.abs(t.features).mean()  # other audio
+    # the CNN trains on the originals and one perturbed copy of each per factor
+    config = CONFIG.replace(speed_perturbation=(0.9, 1.2), cnn_epochs=1)
+    _, summary = train_cnn(config, trials[0][:2], [], tmp_path, progress=False)
+    frames = sum(u.frames for u in trials[0][:2])
+    assert 3 * frames - 4 <= summary["train_rows"] <= 3 * frames
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF and nothing else")
+    with pytest.raises(DataError, match="broken.wav"):
+        data.speed_perturbed(replace(t, audio_path=str(broken)), CONFIG, 1.2)
 
 
 def test_cache_is_used_and_keyed_by_the_config(trials, ravdess_dir, monkeypatch):

@@ -213,3 +213,31 @@ def test_load_features_resamples_and_downmixes(tmp_path):
             np.testing.assert_array_equal(mono, F.fft_features(mono_audio, config))
             error = np.abs(stereo.astype(np.float64) - mono).max() / np.abs(mono).max()
             assert error <= tolerance, (subtype, config.legacy_scaling, error)
+
+
+def _tone_burst(hz: float, start_s: float, stop_s: float, seconds: float = 1.2) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.5 * np.sin(2 * np.pi * hz * t) * ((t >= start_s) & (t < stop_s))).astype(np.float32)
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.2])
+def test_speed_perturbation_scales_frequencies_at_the_same_moments(factor):
+    """Played α× faster: a 7,500 Hz tone (bin 20 of 375 Hz) sits in bin 20α, and it is heard at the same frames (its
+    burst [0.3, 0.6) s lands on the frames whose centres are in it); α = 1 would be the features themselves."""
+    audio = _tone_burst(7500.0, 0.3, 0.6)
+    times = F.frame_times(F.frame_count(audio.size, DEFAULT), DEFAULT)
+    x, kept = F.speed_perturbed_features(audio, DEFAULT, times, factor)
+    assert kept.dtype == bool and x.shape == (int(kept.sum()), 128, 23, 1)
+    assert kept.sum() >= len(times) - 1  # a frame's centre t < duration gives t/α < duration/α: only rounding drops
+    energy = x[..., 0].sum(axis=2)  # (frames, bins)
+    inside = (times[kept] > 0.33) & (times[kept] < 0.57)
+    assert inside.sum() >= 6 and set(np.argmax(energy[inside, :64], axis=1)) == {int(round(20 * factor))}
+    outside = (times[kept] < 0.25) | (times[kept] > 0.65)
+    assert energy[outside].max() < 0.01 * energy[inside].max()
+
+
+def test_speed_perturbation_refuses_factors_outside_half_to_double(audio):
+    times = F.frame_times(4, DEFAULT)
+    for bad in (0.4, 2.5, float("nan")):
+        with pytest.raises(ValueError, match="speed perturbation factor must be in"):
+            F.speed_perturbed_features(audio, DEFAULT, times, bad)

@@ -10,7 +10,10 @@ so that a user sees one line per failure:
   ``FileNotFoundError``, ``FileExistsError``, ``ExportParityError``): ``<prog>: error: <cause>``, status 2;
 * anything else: one line with the log file that holds the traceback (``--debug`` prints it), status 1;
 * Ctrl-C: ``<prog>: interrupted``, status 130 (writers are atomic and staging folders are removed on the
-  way out, so nothing is left half-written).
+  way out, so nothing is left half-written). A Ctrl-C that lands inside an import is held until the import is over
+  (``_DeferredInterrupt``): libraries' import-time code may swallow a KeyboardInterrupt (the command then ran to
+  the end) or wrap it (a RuntimeError from ``__set_name__``); a KeyboardInterrupt wrapped all the same is still
+  status 130.
 
 ``setup_logging``, ``train_options``, ``print_json``, ``write_animation`` and ``print_export`` are the
 shared halves of ``run``.
@@ -22,7 +25,9 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -104,10 +109,62 @@ def checked_run(prog: str, cli, args: argparse.Namespace) -> int:
     return cli.run(args, checked)
 
 
+def _importing(frame) -> bool:
+    """Whether ``frame`` or a caller runs inside ``importlib``'s machinery (a module being imported)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class _DeferredInterrupt:
+    """The SIGINT handler of ``guarded``: KeyboardInterrupt at once, or, inside an import, as soon as the import is
+    over (SIGALRM re-checks every ``RECHECK_S`` seconds). Installed only in the main thread, where POSIX timers
+    exist; elsewhere Python's default handler stays."""
+
+    RECHECK_S = 0.05
+
+    def __enter__(self):
+        self.active = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        self.pending = False
+        if self.active:
+            self.saved = signal.signal(signal.SIGINT, self._interrupt), signal.signal(signal.SIGALRM, self._interrupt)
+        return self
+
+    def _interrupt(self, signum, frame):
+        if _importing(frame):
+            self.pending = True
+            signal.setitimer(signal.ITIMER_REAL, self.RECHECK_S)
+            return
+        self.pending = False
+        raise KeyboardInterrupt
+
+    def __exit__(self, kind, value, tb):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGINT, self.saved[0])
+            signal.signal(signal.SIGALRM, self.saved[1])
+            if self.pending and kind is None:  # the work ended before the re-check came
+                raise KeyboardInterrupt
+        return False
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def guarded(prog: str, work: Callable[[], int], debug: bool = False) -> int:
     """``work()`` with the CLI's error policy (module docstring); returns the exit status."""
     try:
-        return work()
+        with _DeferredInterrupt():
+            return work()
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
@@ -117,6 +174,9 @@ def guarded(prog: str, work: Callable[[], int], debug: bool = False) -> int:
         sys.stderr.write(f"{prog}: error: {_one_line(exc)}\n")
         return 2
     except Exception as exc:  # a bug or an environment failure: one line here, the traceback in the log
+        if _caused_by_interrupt(exc):
+            sys.stderr.write(f"{prog}: interrupted\n")
+            return 130
         text = traceback.format_exc()
         if debug:
             sys.stderr.write(text)

@@ -89,6 +89,10 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     ("the CNN's output bias starts at 0 (every point at 0.5)",
      "`output_bias=\"mean\"` starts it at logit(the training mean face); `\"zeros\"` is the original's",
      "a start that trains"),
+    ("the CNN trains on each recording as spoken",
+     "kept; `speed_perturbation` (α, …) adds every training trial played α× faster (pitch, formants and rate × α, "
+     "the landmarks at the same moments of speech; `data.speed_perturbed`)", "faithful; flagged option (the recipe's "
+     "0.9, 1.1, 1.2: unseen voices)"),
     ("RAVDESS, not downloadable",
      "the synthetic corpus's RAVDESS layout (4 actors, 128² renders at 29.97 fps, 48 kHz WAVs); landmarks "
      "extracted with dlib from its videos, the rendered landmarks only to report the detector's error",

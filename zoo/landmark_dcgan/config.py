@@ -69,6 +69,7 @@ class Config(ConfigBase):
     cnn_learning_rate: float = 1e-3
     cnn_batch_size: int = 300
     cnn_epochs: int = 5  # the code's 5 (the report claims 100, spec §9.10)
+    speed_perturbation: tuple[float, ...] = ()  # CNN training audio also played α× faster, each α (none: original)
     output_bias: str = "mean"  # the output layer's bias starts at logit(training mean) ("zeros": the original's)
     cnn_patience: int = 0  # early stopping on the validation loss after this many epochs without a gain (0: off)
     # conditional DCGAN (spec §5)
@@ -131,6 +132,8 @@ class Config(ConfigBase):
                self.gru_units, self.gan_frame_step) < 1 or self.cnn_epochs < 0 or self.gan_epochs < 0:
             problems.append("batch sizes, g_steps, sequence_length, z_dim, gru_units and gan_frame_step must be ≥ 1; "
                             "epochs ≥ 0")
+        if not all(isinstance(a, int | float) and 0.5 <= a <= 2.0 and a != 1.0 for a in self.speed_perturbation):
+            problems.append(f"speed_perturbation factors must be in [0.5, 2] and ≠ 1, got {self.speed_perturbation}")
         if problems:
             raise ValueError(f"invalid landmark_dcgan config: {'; '.join(problems)}")
 

@@ -31,7 +31,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +185,23 @@ def load_trials(data_dir: str | os.PathLike, config: Config, *, stems: Sequence[
     return trials  # type: ignore[return-value]
 
 
+def speed_perturbed(trial: Trial, config: Config, factor: float) -> Trial:
+    """``trial`` with its speech played ``factor`` = α times faster (``features.speed_perturbed_features`` of its
+    WAV, read at ``config.sample_rate``) and the same landmarks at the same moments of speech: a CNN training example
+    (no images; the frames the shorter audio no longer reaches are dropped)."""
+    from zoo.datasets import load_audio
+
+    audio, _ = load_audio(trial.audio_path, config.sample_rate)
+    try:
+        features, kept = feats.speed_perturbed_features(audio, config, trial.times_s, factor)
+    except ValueError as exc:
+        raise DataError(trial.audio_path, str(exc)) from None
+    size = config.image_size
+    return replace(trial, features=features, landmarks=trial.landmarks[kept], points=trial.points[kept],
+                   times_s=trial.times_s[kept], images=np.zeros((0, size, size, 3), np.uint8),
+                   image_rows=np.zeros(0, np.int64))
+
+
 def speech_stems(data_dir: str | os.PathLike) -> list[str]:
     """The stems of the audio-only speech WAVs (03-01-*.wav) under ``data_dir`` sorted by path, from the names alone; a
     stem found twice is a DataError."""
@@ -238,5 +255,5 @@ def split_actors(stems: Sequence[str], *, test_actors: Sequence[str] | None = No
     return train, val, [s for s in stems if actor_of(s) in test]
 
 
-__all__ = ["Trial", "extract_trial", "load_trials", "split_actors", "speech_stems", "actor_of", "DATA_VERSION",
-           "MAX_GRID_MISMATCH", "EXTRACTION_FIELDS"]
+__all__ = ["Trial", "extract_trial", "load_trials", "speed_perturbed", "split_actors", "speech_stems", "actor_of",
+           "DATA_VERSION", "MAX_GRID_MISMATCH", "EXTRACTION_FIELDS"]

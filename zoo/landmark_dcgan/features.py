@@ -159,6 +159,31 @@ def fft_features(audio, config, frames: int | None = None, times_s=None) -> np.n
     return out
 
 
+def speed_perturbed_features(audio, config, times_s, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Speed perturbation (a training augmentation, ``config.speed_perturbation``): the features of the audio played
+    ``factor`` = α times faster, at the same moments of speech.
+
+    y[m] = x(α m / rate) (``scipy.signal.resample_poly`` by q/p, p/q the fraction nearest α with q ≤ 100; clipped
+    to [−1, 1]): pitch, formants and speaking rate × α, duration ÷ α. The frame at ``times_s`` t in x sits at t/α
+    in y; its features are ``fft_features(y, config, times_s=t/α)``. Returns (features (K, chunk, chunks, 1), kept
+    (N,) bool): the frames whose window still starts inside y (a frame near the end can drop by the rounding of
+    the length).
+    """
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    alpha = float(factor)
+    if not (np.isfinite(alpha) and 0.5 <= alpha <= 2.0):
+        raise ValueError(f"speed perturbation factor must be in [0.5, 2], got {factor!r}")
+    x = _checked_audio(audio)
+    ratio = Fraction(alpha).limit_denominator(100)
+    y = np.clip(resample_poly(x, ratio.denominator, ratio.numerator), -1.0, 1.0)
+    t = np.asarray(times_s, np.float64) / float(ratio)
+    kept = np.floor(t * config.sample_rate + 0.5) - config.window_samples // 2 < y.size
+    return fft_features(y, config, times_s=t[kept]), kept
+
+
 def load_features(path: str | os.PathLike, config, frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(features (N, chunk, chunks, 1) float32, audio (samples,) float32) of an audio file.
 
@@ -178,4 +203,5 @@ def load_features(path: str | os.PathLike, config, frames: int | None = None) ->
     return features, audio
 
 
-__all__ = ["FEATURE_SHAPE", "LOG_EPS", "frame_count", "frame_times", "two_sided", "fft_features", "load_features"]
+__all__ = ["FEATURE_SHAPE", "LOG_EPS", "frame_count", "frame_times", "two_sided", "fft_features",
+           "speed_perturbed_features", "load_features"]

@@ -14,9 +14,11 @@ the budget, TensorBoard and history are the trainer's.
   bias starts every point at 0.5 and, on these small variations, settled on the mean). ``log_magnitude``: the
   per-bin mean and standard deviation of the training features are set into the model first. The ``report``
   variant (``gru``) trains on sequences of ``sequence_length`` consecutive frames of one trial (hop half a
-  sequence), batches of cnn_batch_size // sequence_length sequences. Validation after every epoch on the
-  validation trials (each trial whole): ``loss`` (MSE, monitored: the best epoch is kept), ``lmd`` (mouth,
-  normalised units), ``mouth_r``.
+  sequence), batches of cnn_batch_size // sequence_length sequences. ``speed_perturbation`` (flagged): every
+  training trial also enters once per factor α with its speech played α× faster (``data.speed_perturbed``: pitch,
+  formants and rate × α, the landmarks unchanged), the feature statistics and the mean face taken over them all.
+  Validation after every epoch on the validation trials (each trial whole): ``loss`` (MSE, monitored: the best
+  epoch is kept), ``lmd`` (mouth, normalised units), ``mouth_r``.
 * **Stage 2, the GAN** (``workdir/gan``): the training trials' images (``data``: face crops, or the legacy frames)
   with their frames' landmarks, shuffled every epoch, batches of ``gan_batch_size`` (incomplete last batches
   dropped, as the original); per batch z ~ U(−1, 1)^z_dim (a ``tf.random.Generator`` checkpointed with the run), one
@@ -46,7 +48,7 @@ from zoo.core.trainer import Trainer, global_batch_loss, make_strategy
 
 from . import metrics
 from .config import Config
-from .data import Trial, actor_of, load_trials, speech_stems, split_actors
+from .data import Trial, actor_of, load_trials, speech_stems, speed_perturbed, split_actors
 from .predict import MEAN_LANDMARKS, REFERENCE_IMAGE, REFERENCE_LANDMARKS, build_network, metadata_of
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ def train_cnn(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     from .losses import landmark_loss
     from .model import build_cnn, feature_statistics, set_feature_statistics
 
+    if config.speed_perturbation:
+        train = list(train) + [speed_perturbed(t, config, a) for a in config.speed_perturbation for t in train]
     if config.gru:
         x, y = sequences(train, config.sequence_length)
         batch = max(1, min(config.cnn_batch_size // config.sequence_length, len(x)))
