@@ -313,11 +313,16 @@ def test_unexpected_error_is_one_line_with_the_log(env, capsys, monkeypatch, tmp
     assert status == 1 and err[0].startswith("Traceback") and any("in broken" in e for e in err)
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_and_leaves_nothing(env, tmp_path):
     out = tmp_path / "interrupted.csv"
     process = subprocess.Popen([sys.executable, "-m", "zoo.cli", "audio2face", "predict", "--model", env["M"],
                                 "--audio", env["W"], "--out", out, "--engine", "keras"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_default_sigint)  # as a foreground command (a background job ignores it)
     maps = Path(f"/proc/{process.pid}/maps")  # TensorFlow's library mapped: the arguments are checked, work began
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline and "tensorflow" not in maps.read_text():

@@ -69,12 +69,23 @@ def test_ctrl_c_inside_an_import_is_held_until_the_import_is_over(tmp_path, monk
         steps.append("finished")
         return 0
 
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job (make &) ignores SIGINT
     try:
         assert cli.guarded("zoo toy predict", work) == 130
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
+        signal.signal(signal.SIGINT, saved)
         sys.modules.pop("swallowing_library", None)
     assert steps == ["imported"] and capsys.readouterr().err == "zoo toy predict: interrupted\n"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_sigint_stays_ignored():
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        still_ignored = lambda: 0 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN else 1  # noqa: E731
+        assert cli.guarded("zoo toy predict", still_ignored) == 0
+    finally:
+        signal.signal(signal.SIGINT, saved)
 
 
 def test_a_wrapped_interrupt_is_still_status_130(capsys):

@@ -121,12 +121,13 @@ def _importing(frame) -> bool:
 class _DeferredInterrupt:
     """The SIGINT handler of ``guarded``: KeyboardInterrupt at once, or, inside an import, as soon as the import is
     over (SIGALRM re-checks every ``RECHECK_S`` seconds). Installed only in the main thread, where POSIX timers
-    exist; elsewhere Python's default handler stays."""
+    exist, and in place of Python's default handler (an ignored SIGINT, as in a background job, stays ignored)."""
 
     RECHECK_S = 0.05
 
     def __enter__(self):
-        self.active = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        self.active = (threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+                       and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
         self.pending = False
         if self.active:
             self.saved = signal.signal(signal.SIGINT, self._interrupt), signal.signal(signal.SIGALRM, self._interrupt)
