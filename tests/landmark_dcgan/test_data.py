@@ -53,7 +53,7 @@ def test_speed_perturbed_trial_keeps_its_landmarks_and_hears_the_faster_speech(t
     from zoo.landmark_dcgan.train import train_cnn
 
     t = trials[0][0]
-    fast = data.speed_perturbed(t, CONFIG, 1.2)
+    (fast,) = data.speed_perturbed(t, CONFIG, (1.2,))
     audio, _ = load_audio(t.audio_path, CONFIG.sample_rate)
     features, kept = speed_perturbed_features(audio, CONFIG, t.times_s, 1.2)
     np.testing.assert_array_equal(fast.features, features)
@@ -69,7 +69,7 @@ def test_speed_perturbed_trial_keeps_its_landmarks_and_hears_the_faster_speech(t
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF and nothing else")
     with pytest.raises(DataError, match="broken.wav"):
-        data.speed_perturbed(replace(t, audio_path=str(broken)), CONFIG, 1.2)
+        data.speed_perturbed(replace(t, audio_path=str(broken)), CONFIG, (1.2,))
 
 
 def test_cache_is_used_and_keyed_by_the_config(trials, ravdess_dir, monkeypatch):

@@ -185,21 +185,25 @@ def load_trials(data_dir: str | os.PathLike, config: Config, *, stems: Sequence[
     return trials  # type: ignore[return-value]
 
 
-def speed_perturbed(trial: Trial, config: Config, factor: float) -> Trial:
-    """``trial`` with its speech played ``factor`` = α times faster (``features.speed_perturbed_features`` of its
-    WAV, read at ``config.sample_rate``) and the same landmarks at the same moments of speech: a CNN training example
-    (no images; the frames the shorter audio no longer reaches are dropped)."""
+def speed_perturbed(trial: Trial, config: Config, factors: Sequence[float]) -> list[Trial]:
+    """``trial`` with its speech played α times faster, one Trial per α of ``factors``
+    (``features.speed_perturbed_features`` of its WAV, read once at ``config.sample_rate``) and the same landmarks at
+    the same moments of speech: CNN training examples (no images; the frames the shorter audio no longer reaches are
+    dropped)."""
     from zoo.datasets import load_audio
 
     audio, _ = load_audio(trial.audio_path, config.sample_rate)
-    try:
-        features, kept = feats.speed_perturbed_features(audio, config, trial.times_s, factor)
-    except ValueError as exc:
-        raise DataError(trial.audio_path, str(exc)) from None
     size = config.image_size
-    return replace(trial, features=features, landmarks=trial.landmarks[kept], points=trial.points[kept],
-                   times_s=trial.times_s[kept], images=np.zeros((0, size, size, 3), np.uint8),
-                   image_rows=np.zeros(0, np.int64))
+    out = []
+    for factor in factors:
+        try:
+            features, kept = feats.speed_perturbed_features(audio, config, trial.times_s, factor)
+        except ValueError as exc:
+            raise DataError(trial.audio_path, str(exc)) from None
+        out.append(replace(trial, features=features, landmarks=trial.landmarks[kept], points=trial.points[kept],
+                           times_s=trial.times_s[kept], images=np.zeros((0, size, size, 3), np.uint8),
+                           image_rows=np.zeros(0, np.int64)))
+    return out
 
 
 def speech_stems(data_dir: str | os.PathLike) -> list[str]:

@@ -180,7 +180,7 @@ def speed_perturbed_features(audio, config, times_s, factor: float) -> tuple[np.
     ratio = Fraction(alpha).limit_denominator(100)
     y = np.clip(resample_poly(x, ratio.denominator, ratio.numerator), -1.0, 1.0)
     t = np.asarray(times_s, np.float64) / float(ratio)
-    kept = np.floor(t * config.sample_rate + 0.5) - config.window_samples // 2 < y.size
+    kept = _centres(y.size, config, None, t) - config.window_samples // 2 < y.size
     return fft_features(y, config, times_s=t[kept]), kept
 
 

@@ -100,7 +100,8 @@ def train_cnn(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     from .model import build_cnn, feature_statistics, set_feature_statistics
 
     if config.speed_perturbation:
-        train = list(train) + [speed_perturbed(t, config, a) for a in config.speed_perturbation for t in train]
+        copies = [speed_perturbed(t, config, config.speed_perturbation) for t in train]  # each WAV read once
+        train = list(train) + [c[k] for k in range(len(config.speed_perturbation)) for c in copies]  # factor-major
     if config.gru:
         x, y = sequences(train, config.sequence_length)
         batch = max(1, min(config.cnn_batch_size // config.sequence_length, len(x)))
