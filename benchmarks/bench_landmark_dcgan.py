@@ -5,12 +5,13 @@ Data: 8 s of speech, the shipped parity sentence (``zoo.core.parity_speech()``, 
 Networks: seeded random weights (the cost does not depend on them), built once outside the timing.
 
 1. Landmark CNN (``build_cnn(preset("original"))``, 276,104 parameters) in frames/s and × real time (a frame is
-   30 ms: × real time = frames/s × 0.03), at batch 1 (one frame a call) and batch 256, through a ``tf.function`` of
-   the Keras model (and the eager call ``Predictor.landmark_values`` makes). The reference is the original
-   predict.py's structure: one frame a call, each call with the model built anew and its weights read from the
-   checkpoint file (``Estimator.predict`` restores the checkpoint on every call, spec §4): ``build_cnn`` +
-   ``load_weights(.weights.h5)`` + the call, on a few frames. Goal: ≥ 500× real time at batch 256. FLOP per frame
-   (TF profiler) against the measured matmul peak.
+   30 ms: × real time = frames/s × 0.03), at batch 1 (one frame a call) and batch 256, through
+   ``model.fast_landmarks`` (batch inference: conv1 + ReLU + pool1 fused by XLA), beside a ``tf.function`` of the
+   Keras model and its eager call (what ``Predictor.landmark_values`` runs for one clip: no compilation). The
+   reference is the original predict.py's structure: one frame a call, each call with the model built anew and its
+   weights read from the checkpoint file (``Estimator.predict`` restores the checkpoint on every call, spec §4):
+   ``build_cnn`` + ``load_weights(.weights.h5)`` + the call, on a few frames. Goal: ≥ 500× real time at batch 256.
+   FLOP per frame (TF profiler) against the measured matmul peak.
 2. Generator images/s at 64², 128², 256² (``gan64``, ``gan128``, ``original``): batch 32 and batch 1 in inference
    mode (BatchNorm on its moving statistics, this project's default) beside the original's sampler (batch 32,
    BatchNorm on the batch's statistics, ``legacy_bn``); FLOP per image and the fraction of the matmul peak.
@@ -105,7 +106,7 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
 
     from zoo.landmark_dcgan import features as feats
     from zoo.landmark_dcgan.config import preset
-    from zoo.landmark_dcgan.model import build_cnn
+    from zoo.landmark_dcgan.model import build_cnn, fast_landmarks
 
     config = preset(sizes.cnn_preset)
     keras.utils.set_random_seed(0)
@@ -114,11 +115,14 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
     model.save_weights(weights)
     features, _ = feats.load_features(wav, config)
     compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    batch = tf.constant(_batch_of(features, sizes.cnn_batch))
-    singles = [tf.constant(features[i:i + 1]) for i in range(sizes.single_frames)]
+    fast = fast_landmarks(model)
+    batch_np = _batch_of(features, sizes.cnn_batch)
+    batch = tf.constant(batch_np)
+    singles = [features[i:i + 1] for i in range(sizes.single_frames)]
     restored = features[:sizes.restore_frames]
-    deviation = float(np.abs(restore_and_predict(config, weights, restored)
-                             - np.asarray(compiled(tf.constant(restored)))).max())
+    expected = restore_and_predict(config, weights, restored)
+    deviation = float(max(np.abs(expected - np.asarray(compiled(tf.constant(restored)))).max(),
+                          np.abs(expected - fast(restored)).max(), np.abs(compiled(batch) - fast(batch_np)).max()))
     reference = Case(f"the original's structure (predict.py): one frame a call, the model built anew and its weights "
                      f"read from the checkpoint file every call (`build_cnn` + `load_weights` + the call; "
                      f"{sizes.restore_frames} frames a timed call)",
@@ -129,18 +133,22 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
               "moments), so the reference understates the original's cost. Same landmarks: max |Δ| "
               f"{deviation:.2g} (normalised units).")
 
-    def one_frame_calls():
+    def one_frame_calls(run):
         for x in singles:
-            compiled(x).numpy()
+            np.asarray(run(x))
 
     record1 = bench.compare(
         "cnn_batch1", "(1) landmark CNN, batch 1 (one frame a call)", "frames/s", reference,
-        [Case(f"Keras model in a `tf.function`, batch 1 ({sizes.single_frames} calls a timed call)", one_frame_calls,
-              sizes.single_frames)],
+        [Case(f"`fast_landmarks`, batch 1 ({sizes.single_frames} calls a timed call)", lambda: one_frame_calls(fast),
+              sizes.single_frames),
+         Case(f"Keras model in a `tf.function`, batch 1 ({sizes.single_frames} calls a timed call)",
+              lambda: one_frame_calls(compiled), sizes.single_frames)],
         reps=_reps(bench, sizes, 9), warmup=1, detail=detail)
     record = bench.compare(
         "cnn_batch", f"(1) landmark CNN, batch {sizes.cnn_batch}", "frames/s", reference,
-        [Case("Keras model in a `tf.function`", lambda: compiled(batch).numpy(), sizes.cnn_batch),
+        [Case("`fast_landmarks` (batch inference): conv1 + ReLU + pool1 as one XLA kernel, the other layers the "
+              "model's", lambda: fast(batch_np), sizes.cnn_batch),
+         Case("Keras model in a `tf.function`", lambda: compiled(batch).numpy(), sizes.cnn_batch),
          Case("eager Keras call (what `Predictor.landmark_values` runs)",
               lambda: np.asarray(model(batch, training=False)), sizes.cnn_batch)],
         reps=_reps(bench, sizes, 9), warmup=1, detail=detail)
@@ -152,22 +160,27 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
     rate = record["ours"][0]["rate"]
     if not met:
         needed = RT_GOAL / FRAME_SECONDS
-        bench.note(f"**Landmark CNN below {RT_GOAL}× real time.** At batch {sizes.cnn_batch} the `tf.function` runs "
+        bench.note(f"**Landmark CNN below {RT_GOAL}× real time.** At batch {sizes.cnn_batch} `fast_landmarks` runs "
                    f"{rate:,.0f} frames/s = {rate * flops / 1e9 / roofline:.0%} of the measured matmul peak "
                    f"({flops / 1e6:.2f} MFLOP a frame); {RT_GOAL}× needs {needed:,.0f} frames/s = "
                    f"{needed * flops / 1e9 / roofline:.0%} of it (the roofline allows "
                    f"{roofline * 1e9 / flops * FRAME_SECONDS:,.0f}×). Its convolutions are thin (1–136 channels, "
-                   "kernels of 2–4 taps along one axis of a 128 × 23 map), which oneDNN runs far below matmul speed. "
-                   "In a trial on this machine XLA (`jit_compile=True`), TFLite with XNNPACK, oneDNN off, the "
-                   "frequency and time axes swapped, and an im2col + matmul rewrite were all slower.")
+                   "kernels of 2–4 taps along one axis of a 128 × 23 map), which oneDNN runs far below matmul speed; "
+                   "the first (1 input channel, a 64 × 23 × 32 output) is memory-bound: half the Keras model's time, "
+                   "which `fast_landmarks` removes by fusing it with its ReLU and pool. In trials during development "
+                   "(2 cores of a Xeon with AMX and of an EPYC) XLA for the whole model, TFLite with XNNPACK, oneDNN "
+                   "off, the frequency and time axes swapped, and im2col + matmul for the other layers were all "
+                   "slower; bfloat16 on the Xeon's AMX was 1.45× faster but moves the landmarks by ~2e-3 (not used).")
     bench.record(
         "cnn_cost", "(1) landmark CNN: FLOP per frame and the roofline",
         {"FLOP per frame (TF profiler, multiply-add = 2)": flops, "matmul roofline, GFLOP/s": roofline,
          "roofline-bound frames/s (float32)": roofline * 1e9 / flops,
-         f"`tf.function` at batch {sizes.cnn_batch}: GFLOP/s": rate * flops / 1e9,
-         f"`tf.function` at batch {sizes.cnn_batch}: fraction of the roofline": rate * flops / 1e9 / roofline,
-         f"`tf.function` at batch {sizes.cnn_batch}: × real time": rate * FRAME_SECONDS,
-         "`tf.function` at batch 1: × real time": record1["ours"][0]["rate"] * FRAME_SECONDS,
+         f"`fast_landmarks` at batch {sizes.cnn_batch}: GFLOP/s": rate * flops / 1e9,
+         f"`fast_landmarks` at batch {sizes.cnn_batch}: fraction of the roofline": rate * flops / 1e9 / roofline,
+         f"`fast_landmarks` at batch {sizes.cnn_batch}: × real time": rate * FRAME_SECONDS,
+         f"Keras model in a `tf.function` at batch {sizes.cnn_batch}: × real time":
+             record["ours"][1]["rate"] * FRAME_SECONDS,
+         "`fast_landmarks` at batch 1: × real time": record1["ours"][0]["rate"] * FRAME_SECONDS,
          "the original's structure: × real time": record["reference"]["rate"] * FRAME_SECONDS},
         detail="× real time = frames/s × 0.03 (a frame is 30 ms of audio). Small convolutions over (128, 23) inputs "
                "with 1–136 channels are far from matmul-bound.")
@@ -367,18 +380,20 @@ def card(data: dict) -> str:
     one, big, cost = r["cnn_batch1"], r["cnn_batch"], r["cnn_cost"]["values"]
     batch = int(big["ours"][0]["work"])
     ref = big["reference"]
-    single, compiled = one["ours"][0], big["ours"][0]
+    single, (fast, keras_fn, eager) = one["ours"][0], big["ours"]
     lines = ["| what | how | figure | goal |", "|---|---|---|---|",
-             f"| landmark CNN, batch {batch} | Keras model in a `tf.function` | "
-             f"**{compiled['rate'] * FRAME_SECONDS:,.0f}× real time** ({compiled['rate']:,.0f} frames/s); "
-             f"{compiled['ratio']:,.0f}× the original's structure | ≥ {RT_GOAL}× real time |",
-             f"| landmark CNN, batch 1 | one frame a `tf.function` call | {single['rate'] * FRAME_SECONDS:.0f}× real "
-             f"time ({single['median_s'] / single['work'] * 1e3:.2f} ms a frame); {single['ratio']:.0f}× the "
-             "original's structure | |",
+             f"| landmark CNN, batch {batch} | `model.fast_landmarks` (batch inference) | "
+             f"**{fast['rate'] * FRAME_SECONDS:,.0f}× real time** ({fast['rate']:,.0f} frames/s); "
+             f"{fast['ratio']:,.0f}× the original's structure; the Keras model in a `tf.function` "
+             f"{keras_fn['rate'] * FRAME_SECONDS:,.0f}×, its eager call (`Predictor`, one clip) "
+             f"{eager['rate'] * FRAME_SECONDS:,.0f}× | ≥ {RT_GOAL}× real time |",
+             f"| landmark CNN, batch 1 | one frame a `fast_landmarks` call | "
+             f"{single['rate'] * FRAME_SECONDS:.0f}× real time ({single['median_s'] / single['work'] * 1e3:.2f} ms "
+             f"a frame); {single['ratio']:.0f}× the original's structure | |",
              f"| the original's predict.py | model rebuilt + checkpoint restored per frame | "
              f"{ref['rate'] * FRAME_SECONDS:.2f}× real time ({ref['median_s'] / ref['work'] * 1e3:.0f} ms a frame) | |",
              f"| landmark CNN cost | TF profiler | {cost['FLOP per frame (TF profiler, multiply-add = 2)'] / 1e6:.1f} "
-             f"MFLOP/frame; {cost[f'`tf.function` at batch {batch}: fraction of the roofline']:.1%} of the matmul "
+             f"MFLOP/frame; {cost[f'`fast_landmarks` at batch {batch}: fraction of the roofline']:.1%} of the matmul "
              "peak | |"]
     gen = r["generator_cost"]["values"]
     for name in sorted((n for n in r if n.startswith("generator_") and n != "generator_cost"),

@@ -351,3 +351,20 @@ def test_export_through_the_cli(trained, tmp_path, capsys):
                              capsys, r"^zoo landmark_dcgan export: error: --dest \S+: \S+landmark_dcgan/1 exists; "
                                      r"add --overwrite")
     assert "Traceback" not in line
+
+
+def test_print_export_names_the_generator_tflite_files(tmp_path, capsys):
+    from zoo.core.cli import print_export
+    from zoo.landmark_dcgan.export import LandmarkExportResult
+
+    result = LandmarkExportResult(tmp_path / "landmark_dcgan" / "1", tmp_path / "landmark_dcgan-v1.tflite",
+                                  tmp_path / "landmark_dcgan-v1.parity.json", [],
+                                  tmp_path / "landmark_dcgan-v1.int8.tflite",
+                                  tmp_path / "landmark_dcgan-v1.generate.tflite", None)
+    print_export(result)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"SavedModel: {tmp_path / 'landmark_dcgan' / '1'}",
+                     f"TFLite: {tmp_path / 'landmark_dcgan-v1.tflite'}",
+                     f"TFLite int8: {tmp_path / 'landmark_dcgan-v1.int8.tflite'}",
+                     f"generator tflite: {tmp_path / 'landmark_dcgan-v1.generate.tflite'}",
+                     f"parity: {tmp_path / 'landmark_dcgan-v1.parity.json'}"]

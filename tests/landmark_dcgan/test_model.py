@@ -22,6 +22,7 @@ from zoo.landmark_dcgan.model import (
     build_discriminator,
     build_generator,
     encode_reference,
+    fast_landmarks,
     feature_statistics,
     set_feature_statistics,
 )
@@ -201,6 +202,30 @@ def test_feature_statistics_are_validated():
     assert (feature_statistics(constant)[1] > 0).all()  # floored: a constant bin does not divide by 0
     with pytest.raises(ValueError, match="bins, chunks, 1"):
         feature_statistics(np.ones((4, 128, 23)))
+
+
+@pytest.mark.parametrize("log_magnitude", [False, True])
+def test_fast_landmarks_equals_the_keras_model_at_every_batch_size(log_magnitude):
+    model = build_cnn(preset("original", log_magnitude=log_magnitude))
+    rng = np.random.default_rng(7)
+    conv1 = model.get_layer("conv1")
+    conv1.bias.assign(rng.normal(0, 0.5, 32).astype(np.float32))  # a bias and both signs: ReLU and max both matter
+    x = spectra((1030, 128, 23, 1), seed=8)
+    if log_magnitude:
+        set_feature_statistics(model, *feature_statistics(x))
+    else:
+        x = x - x.mean()
+    fast = fast_landmarks(model)
+    for n in (1, 5, 17, 1030):  # padded to 1, 8, 32; 1030 = one batch of 1024 + one of 6 (padded to 8)
+        expected = model(x[:n], training=False).numpy()
+        got = fast(x[:n])
+        assert got.shape == (n, Y) and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, atol=2e-6)
+    assert fast(x[:0]).shape == (0, Y)
+    with pytest.raises(ValueError, match=r"\(N, 128, 23, 1\)"):
+        fast(x[:4, :64])
+    with pytest.raises(ValueError, match="frame CNN"):
+        fast_landmarks(build_cnn(preset("report")))
 
 
 # -- conditional DCGAN ------------------------------------------------------------------------------------------------
