@@ -48,7 +48,10 @@ BUDGET_MINUTES = CNN_MINUTES + GAN_MINUTES
 #   0.627, 0.614 with (12 epochs), mouth LMD / mean-face LMD 0.922, 0.915, 0.942 → 0.921, 0.899, 0.962. Tried there
 #   and not kept: features standardised per trial (r 0.561, 0.529, 0.527), the report's GRU (r 0.622, 0.490 after
 #   15–20 epochs), landmarks relative to the trial's first frame (LMD ratio 0.854, 0.770, 0.873 but r 0.387, 0.670,
-#   0.390);
+#   0.390), and factors up to 1.5 (0.9 … 1.5: r 0.609, 0.651, 0.644 after 12 epochs: the same mean);
+# - the CNN's landmarks averaged over 3 centred frames (``smooth_frames``), chosen the same way (the three held-out
+#   actors, 12 epochs with speed perturbation): r 0.665, 0.627, 0.614 → 0.712, 0.645, 0.659 and LMD ratio 0.921,
+#   0.899, 0.962 → 0.915, 0.880, 0.929 (5 frames: r 0.721, 0.629, 0.654, ratio 0.924, 0.884, 0.932);
 # - every grid frame an image for the GAN (the original's every 10th gives ~400 images from the corpus);
 # - the GAN's widths halved (D 32, 64, 128, 512; G 512, 128, 64, 32): the 64² design at full width has 15.8 M
 #   parameters (63 MB, over the 20 MB of a preset); zero-insertion unpooling kept (6-minute validation runs: with
@@ -63,8 +66,8 @@ BUDGET_MINUTES = CNN_MINUTES + GAN_MINUTES
 #   the L1 weighted 4× on the lower half of the face, mouth r 0.39, 0.46, 0.54 over epochs 5–7 (uniform: 0.42, 0.33,
 #   0.32), PSNR 26.4 (27.5): the bar is on the mouth, so the weighting was kept.
 RECIPE = {"clahe": False, "upscale": 2, "log_magnitude": True, "output_bias": "mean", "landmark_norm": "similarity",
-          "speed_perturbation": (0.9, 1.1, 1.2), "gan_frame_step": 1, "cnn_epochs": 300, "cnn_patience": 12,
-          "gan_epochs": 1000,
+          "speed_perturbation": (0.9, 1.1, 1.2), "smooth_frames": 3, "gan_frame_step": 1, "cnn_epochs": 300,
+          "cnn_patience": 12, "gan_epochs": 1000,
           "d_filters": (32, 64, 128, 512), "g_filters": (512, 128, 64, 32),
           "g_input_landmarks": True, "gan_l1_weight": 100.0, "l1_lower_weight": 4.0, "d_lr_ratio": 0.25,
           "real_label": 0.9}

@@ -37,7 +37,7 @@ def test_original_preset_is_the_faithful_default():
     assert (c.unpool, c.bn_momentum, c.bn_epsilon, c.gru_units) == ("zeros", 0.9, 1e-5, 136)
     assert (c.g_input_landmarks, c.gan_l1_weight, c.l1_lower_weight, c.d_lr_ratio, c.real_label) == \
         (False, 0.0, 1.0, 1.0, 1.0)
-    assert c.speed_perturbation == ()
+    assert c.speed_perturbation == () and c.smooth_frames == 1
 
 
 def test_other_presets_change_only_what_they_name():
@@ -111,6 +111,9 @@ def test_preset_overrides_unknown_names_and_keys():
     ({"speed_perturbation": (0.9, 1.0)}, r"speed_perturbation factors must be in \[0.5, 2\] and ≠ 1"),
     ({"speed_perturbation": (2.5,)}, "speed_perturbation factors"),
     ({"speed_perturbation": ("fast",)}, "speed_perturbation factors"),
+    ({"smooth_frames": 2}, "smooth_frames must be an odd integer ≥ 1, got 2"),
+    ({"smooth_frames": 0}, "smooth_frames must be an odd integer"),
+    ({"smooth_frames": 3.0}, "smooth_frames must be an odd integer"),
 ])
 def test_bad_values_are_refused(changes, message):
     with pytest.raises(ValueError, match=message) as info:

@@ -208,13 +208,16 @@ def test_tflite_files_equal_keras_on_fresh_inputs(served, tiny, speech):
 
 
 def test_audio_endpoint_follows_legacy_scaling_and_log_magnitude(speech):
-    """The raw-audio graph uses the config's scaling and log magnitudes (with the model's standardisation): equal to
-    the NumPy features + Keras, and different from the default features' landmarks."""
+    """The raw-audio graph uses the config's scaling, log magnitudes (with the model's standardisation) and smoothing:
+    equal to the NumPy features + Keras (+ ``smooth_landmarks``), and different from the default features'
+    landmarks."""
     from zoo.landmark_dcgan.model import set_feature_statistics
+    from zoo.landmark_dcgan.predict import smooth_landmarks
 
     outputs = {}
     for key, config in (("default", preset("tiny")), ("legacy", preset("tiny", legacy_scaling=True,
-                                                                       log_magnitude=True))):
+                                                                       log_magnitude=True)),
+                        ("smoothed", preset("tiny", smooth_frames=5))):
         predictor = bare_predictor(config)
         if config.log_magnitude:
             set_feature_statistics(predictor.network.cnn, np.full(128, -1.0), np.full(128, 2.5))
@@ -223,6 +226,10 @@ def test_audio_endpoint_follows_legacy_scaling_and_log_magnitude(speech):
         assert outputs[key].shape == ep.expected["landmarks"].shape == (2, 41, 136)
         np.testing.assert_allclose(outputs[key], ep.expected["landmarks"], atol=TOLERANCE)
     assert np.abs(outputs["legacy"] - outputs["default"]).max() > 100 * TOLERANCE
+    # smooth_frames: the same network's frames averaged over 5 centred frames (3 at the clip's ends) of each row
+    np.testing.assert_allclose(outputs["smoothed"], [smooth_landmarks(row, 5) for row in outputs["default"]],
+                               atol=TOLERANCE)
+    np.testing.assert_allclose(outputs["smoothed"][:, 0], outputs["default"][:, :3].mean(axis=1), atol=TOLERANCE)
 
 
 def test_legacy_bn_model_exports_inference_mode_and_says_so(speech):

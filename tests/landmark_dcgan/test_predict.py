@@ -8,7 +8,7 @@ import soundfile as sf
 
 from zoo.datasets import DataError, resample
 from zoo.datasets.video import read_video, read_video_audio
-from zoo.landmark_dcgan.predict import LANDMARK_NAMES, Predictor, evaluate, shuffled_partners
+from zoo.landmark_dcgan.predict import LANDMARK_NAMES, Predictor, evaluate, shuffled_partners, smooth_landmarks
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,35 @@ def test_landmarks_on_the_30ms_grid(predictor, speech):
     assert len(again.values) == len(anim.values)
     assert np.abs(again.values - anim.values).max() < 0.02
     np.testing.assert_array_equal(predictor.predict(path).values, anim.values)
+
+
+def test_smooth_landmarks_averages_the_centred_frames_present():
+    from zoo.core.animation import Animation
+
+    values = np.random.default_rng(2).random((7, 4)).astype(np.float32)
+    np.testing.assert_array_equal(smooth_landmarks(values, 1), values)
+    three = smooth_landmarks(values, 3)
+    np.testing.assert_allclose(three[3], values[2:5].mean(0), rtol=1e-6)
+    np.testing.assert_allclose(three[0], values[:2].mean(0), rtol=1e-6)  # the edges: the frames present
+    np.testing.assert_allclose(three, Animation(values, list("abcd"), 30).smoothed(3).values, rtol=1e-6)
+    np.testing.assert_allclose(smooth_landmarks(values, 15), np.repeat(values.mean(0, keepdims=True), 7, 0),
+                               rtol=1e-6)  # wider than the clip: every frame averages the whole clip
+    ramp = np.arange(10, dtype=np.float32)[:, None]
+    np.testing.assert_allclose(smooth_landmarks(ramp, 5)[2:-2], ramp[2:-2])  # a linear motion passes unchanged
+    assert smooth_landmarks(values[:0], 3).shape == (0, 4)
+    for width in (0, 2, -1):
+        with pytest.raises(ValueError, match="odd number"):
+            smooth_landmarks(values, width)
+
+
+def test_predictor_smooths_by_the_config(predictor, speech):
+    path = speech[0]
+    features, _ = predictor.features(path)
+    plain = predictor.landmark_values(features)
+    smoothed = Predictor(predictor.network, predictor.config.replace(smooth_frames=3),
+                         mean_landmarks=predictor.mean_landmarks).landmark_values(features)
+    np.testing.assert_allclose(smoothed, smooth_landmarks(plain, 3), atol=1e-6)
+    assert np.abs(smoothed - plain).max() > 1e-4
 
 
 def test_faces_random_and_reference_z(predictor, tmp_path):

@@ -93,6 +93,10 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
      "kept; `speed_perturbation` (α, …) adds every training trial played α× faster (pitch, formants and rate × α, "
      "the landmarks at the same moments of speech; `data.speed_perturbed`)", "faithful; flagged option (the recipe's "
      "0.9, 1.1, 1.2: unseen voices)"),
+    ("each frame's landmarks as the CNN predicts them (one 60 ms window each)",
+     "kept; `smooth_frames` N averages a clip's predicted landmarks over N centred frames (`predict.smooth_landmarks`, "
+     "in `Predictor` and the export's `audio` signature; `serving_default` serves single frames unsmoothed)",
+     "faithful; flagged option (the recipe's 3: chosen on actors held out of the training actors)"),
     ("RAVDESS, not downloadable",
      "the synthetic corpus's RAVDESS layout (4 actors, 128² renders at 29.97 fps, 48 kHz WAVs); landmarks "
      "extracted with dlib from its videos, the rendered landmarks only to report the detector's error",

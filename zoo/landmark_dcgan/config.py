@@ -72,6 +72,7 @@ class Config(ConfigBase):
     speed_perturbation: tuple[float, ...] = ()  # CNN training audio also played α× faster, each α (none: original)
     output_bias: str = "mean"  # the output layer's bias starts at logit(training mean) ("zeros": the original's)
     cnn_patience: int = 0  # early stopping on the validation loss after this many epochs without a gain (0: off)
+    smooth_frames: int = 1  # a clip's predicted landmarks: centred moving average over this many frames (odd; 1: none)
     # conditional DCGAN (spec §5)
     image_size: int = 256
     z_dim: int = 100
@@ -132,6 +133,8 @@ class Config(ConfigBase):
                self.gru_units, self.gan_frame_step) < 1 or self.cnn_epochs < 0 or self.gan_epochs < 0:
             problems.append("batch sizes, g_steps, sequence_length, z_dim, gru_units and gan_frame_step must be ≥ 1; "
                             "epochs ≥ 0")
+        if not isinstance(self.smooth_frames, int) or self.smooth_frames < 1 or self.smooth_frames % 2 == 0:
+            problems.append(f"smooth_frames must be an odd integer ≥ 1, got {self.smooth_frames!r}")
         if not all(isinstance(a, int | float) and 0.5 <= a <= 2.0 and a != 1.0 for a in self.speed_perturbation):
             problems.append(f"speed_perturbation factors must be in [0.5, 2] and ≠ 1, got {self.speed_perturbation}")
         if problems:

@@ -6,7 +6,9 @@
   of one clip on the 30 ms grid → ``landmarks`` (B, T, 136) (the GRU runs over the T frames).
 * ``audio``: ``audio`` (B, S) float32 mono at 48 kHz in [-1, 1] → ``landmarks`` (B, N, 136), N = ceil(S / 1440) frames
   at t_i = 30 i ms; the features in TF ops (``features_tf.fft_features_tf``, with the config's ``legacy_scaling``
-  and ``log_magnitude``); the GRU variant runs over the N frames of each row. At least one sample.
+  and ``log_magnitude``); the GRU variant runs over the N frames of each row; then the config's ``smooth_frames``
+  moving average over each row's frames, as ``Predictor.landmark_values`` (``serving_default`` and its TFLite file
+  serve frames one by one, unsmoothed: apply ``predict.smooth_landmarks`` to a clip's frames). At least one sample.
 * ``generate``: ``z`` (B, z_dim) (the original draws z ~ U(-1, 1); or a reference-encoded z) and ``landmarks``
   (B, 136) → ``image`` (B, S, S, 3) float32 in [-1, 1] (uint8 RGB = round((x + 1) · 127.5)).
 * ``encode_reference``: ``image`` (B, S, S, 3) in [-1, 1] and its ``landmarks`` (B, 136) → ``z`` (B, z_dim) = D's
@@ -152,13 +154,18 @@ def endpoints(predictor: Predictor, audio: np.ndarray) -> dict:
     def serve(features):
         return {"landmarks": cnn(features, training=False)}
 
+    def smooth(values):  # (B, N, 136): predict.smooth_landmarks along N ("SAME" average pooling: the frames present)
+        if config.smooth_frames == 1:
+            return values
+        return tf.nn.avg_pool1d(values, config.smooth_frames, 1, "SAME")
+
     def from_audio(audio):
         features = fft_features_tf(audio, config)  # (B, N, 128, 23, 1)
         if config.gru:
-            return {"landmarks": cnn(features, training=False)}
+            return {"landmarks": smooth(cnn(features, training=False))}
         shape = tf.shape(features)
         values = cnn(tf.reshape(features, [-1, *frame]), training=False)
-        return {"landmarks": tf.reshape(values, tf.stack([shape[0], shape[1], LANDMARK_DIM]))}
+        return {"landmarks": smooth(tf.reshape(values, tf.stack([shape[0], shape[1], LANDMARK_DIM])))}
 
     def generate(z, landmarks):
         return {"image": generator([z, landmarks], training=False)}

@@ -119,6 +119,22 @@ def _audio_48k(audio, sample_rate: int | None, config: Config) -> tuple[np.ndarr
     return samples, "audio array"
 
 
+def smooth_landmarks(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average of a clip's landmark frames (N, D) over ``width`` frames (odd): frame i is the mean of
+    frames max(0, i − h) … min(N − 1, i + h), h = width // 2 (at the edges, of the frames present; any N). float32;
+    width 1 returns the values unchanged. The export's ``audio`` signature does the same in TF ops (average pooling,
+    "SAME" padding, which averages the frames present)."""
+    if width < 1 or width % 2 == 0:
+        raise ValueError(f"smoothing width must be an odd number ≥ 1, got {width}")
+    values = np.asarray(values, np.float32)
+    if width == 1 or len(values) == 0:
+        return values
+    h, n = width // 2, len(values)
+    sums = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0, dtype=np.float64)])
+    lo, hi = np.maximum(np.arange(n) - h, 0), np.minimum(np.arange(n) + h + 1, n)
+    return ((sums[hi] - sums[lo]) / (hi - lo)[:, None]).astype(np.float32)
+
+
 class Predictor:
     """A trained model directory, ready to turn speech into landmarks and faces (module docstring)."""
 
@@ -148,13 +164,15 @@ class Predictor:
         return feats.fft_features(samples, self.config, frames=frames), samples
 
     def landmark_values(self, features: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """(N, 136) normalised landmarks of (N, 128, 23, 1) features (one clip)."""
+        """(N, 136) normalised landmarks of (N, 128, 23, 1) features (one clip), smoothed over
+        ``config.smooth_frames`` frames (``smooth_landmarks``)."""
         cnn = self.network.cnn
         if self.config.gru:  # the whole clip is one sequence
-            return np.asarray(cnn(features[None], training=False))[0]
+            return smooth_landmarks(np.asarray(cnn(features[None], training=False))[0], self.config.smooth_frames)
         out = [np.asarray(cnn(features[i:i + batch_size], training=False))
                for i in range(0, len(features), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, LANDMARK_DIM), np.float32)
+        values = np.concatenate(out) if out else np.zeros((0, LANDMARK_DIM), np.float32)
+        return smooth_landmarks(values, self.config.smooth_frames)
 
     def landmarks(self, audio, sample_rate: int | None = None) -> Animation:
         """The landmark animation of ``audio`` (a path or samples at ``sample_rate``) at 100/3 fps."""
@@ -283,9 +301,10 @@ def evaluate(model_dir: str | os.PathLike, data_dir, stems=None, *, cache: str |
     trials, else its validation trials), landmarks extracted from their videos with the model's own settings.
 
     Landmarks (normalised units; LMD over the 20 mouth points, also in pixels of a ``FACE_PIXELS``-px face): the CNN
-    on each trial's audio; the mean-landmark baseline (the training frames' mean, held still); the shuffled-audio
-    control (each trial's landmarks predicted from another trial's audio, ``shuffled_partners``, cut or padded to
-    length). Mouth opening r: Pearson over all frames of the predicted vs the extracted mouth opening.
+    on each trial's audio (``landmark_values``: with the config's ``smooth_frames``); the mean-landmark baseline (the
+    training frames' mean, held still); the shuffled-audio control (each trial's landmarks predicted from another
+    trial's audio, ``shuffled_partners``, cut or padded to length). Mouth opening r: Pearson over all frames of the
+    predicted vs the extracted mouth opening.
     Faces (``faces``): G(z, the extracted landmarks) for every image row with one random z per trial (seeded):
     PSNR/SSIM against the real crops, dlib on the generated faces (detection rate, mouth-opening r against the
     conditioning); and the chain: G(z, the CNN's landmarks) scored the same way against the CNN's landmarks.
@@ -365,6 +384,6 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-__all__ = ["Predictor", "evaluate", "shuffled_partners", "FACE_PIXELS", "build_network", "metadata_of", "read_config",
-           "verify_model_dir", "read_image", "LANDMARK_NAMES", "GRID_FPS", "MEAN_LANDMARKS", "REFERENCE_IMAGE",
-           "REFERENCE_LANDMARKS", "MODEL"]
+__all__ = ["Predictor", "evaluate", "smooth_landmarks", "shuffled_partners", "FACE_PIXELS", "build_network",
+           "metadata_of", "read_config", "verify_model_dir", "read_image", "LANDMARK_NAMES", "GRID_FPS",
+           "MEAN_LANDMARKS", "REFERENCE_IMAGE", "REFERENCE_LANDMARKS", "MODEL"]

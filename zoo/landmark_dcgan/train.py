@@ -18,7 +18,8 @@ the budget, TensorBoard and history are the trainer's.
   training trial also enters once per factor α with its speech played α× faster (``data.speed_perturbed``: pitch,
   formants and rate × α, the landmarks unchanged), the feature statistics and the mean face taken over them all.
   Validation after every epoch on the validation trials (each trial whole): ``loss`` (MSE, monitored: the best
-  epoch is kept), ``lmd`` (mouth, normalised units), ``mouth_r``.
+  epoch is kept), ``lmd`` (mouth, normalised units), ``mouth_r``, all of the CNN's frames as predicted (before the
+  ``smooth_frames`` average, which the trained model's ``Predictor`` applies).
 * **Stage 2, the GAN** (``workdir/gan``): the training trials' images (``data``: face crops, or the legacy frames)
   with their frames' landmarks, shuffled every epoch, batches of ``gan_batch_size`` (incomplete last batches
   dropped, as the original); per batch z ~ U(−1, 1)^z_dim (a ``tf.random.Generator`` checkpointed with the run), one
