@@ -3,8 +3,8 @@
 ``Animation(values, names, fps)``: ``values`` (frames, channels) float32, frame i at t = i / fps s.
 Writers by suffix (atomic): ``.csv`` (header ``time,<names>``, time in seconds), ``.npy`` (a
 structured array with one float32 field per name: readable without pickle, but it holds no fps)
-and ``.json`` ({fps, names, frames}). ``clipped``, ``smoothed`` and ``selected`` return new
-Animations; ``plot`` draws the main curves to a PNG through ``zoo.render`` (no TensorFlow).
+and ``.json`` ({fps, names, frames}). ``clipped``, ``smoothed`` (``moving_average``) and ``selected`` return
+new Animations; ``plot`` draws the main curves to a PNG through ``zoo.render`` (no TensorFlow).
 """
 from __future__ import annotations
 
@@ -22,6 +22,22 @@ from zoo.datasets.arkit import select_channels
 from zoo.datasets.cache import atomic_write_bytes, npy_bytes
 
 OUTPUT_SUFFIXES = (".csv", ".npy", ".json")
+
+
+def moving_average(values, width: int) -> np.ndarray:
+    """Centred moving average of frames (N, ...) over ``width`` frames (odd ≥ 1): frame i is the mean of frames
+    max(0, i − h) … min(N − 1, i + h), h = width // 2 (at the edges, of the frames present; any N, also N < width).
+    float32 (sums in float64); width 1 or no frame returns the values as float32 unchanged."""
+    if width < 1 or width % 2 == 0:
+        raise ValueError(f"smoothing width must be an odd number ≥ 1, got {width}")
+    values = np.asarray(values, np.float32)
+    if width == 1 or len(values) == 0:
+        return values
+    h, n = width // 2, len(values)
+    sums = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0, dtype=np.float64)])
+    lo, hi = np.maximum(np.arange(n) - h, 0), np.minimum(np.arange(n) + h + 1, n)
+    counts = (hi - lo).reshape(-1, *[1] * (values.ndim - 1))
+    return ((sums[hi] - sums[lo]) / counts).astype(np.float32)
 
 
 @dataclass
@@ -48,17 +64,11 @@ class Animation:
         return Animation(np.clip(self.values, low, high), self.names, self.fps)
 
     def smoothed(self, frames: int) -> Animation:
-        """Centred moving average over ``frames`` (odd, 1 ≤ frames ≤ the clip's frames) frames; edges average the
+        """``moving_average`` over ``frames`` (odd, 1 ≤ frames ≤ the clip's frames) frames; edges average the
         frames present. The frame count never changes."""
-        if frames < 1 or frames % 2 == 0:
-            raise ValueError(f"smoothing width must be an odd number ≥ 1, got {frames}")
+        out = moving_average(self.values, frames)  # refuses an even width first
         if frames > len(self.values):
             raise ValueError(f"smoothing width {frames} exceeds the clip's {len(self.values)} frames")
-        if frames == 1:
-            return self
-        kernel = np.ones(frames) / frames
-        ones = np.convolve(np.ones(len(self.values)), kernel, mode="same")
-        out = np.stack([np.convolve(v, kernel, mode="same") / ones for v in self.values.T], axis=1)
         return Animation(out, self.names, self.fps)
 
     def selected(self, names: Sequence[str]) -> Animation:
@@ -125,4 +135,4 @@ class Animation:
         raise ValueError(f"{path}: unknown format {suffix!r}; use one of {OUTPUT_SUFFIXES}")
 
 
-__all__ = ["Animation", "OUTPUT_SUFFIXES"]
+__all__ = ["Animation", "moving_average", "OUTPUT_SUFFIXES"]

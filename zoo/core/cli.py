@@ -21,6 +21,7 @@ shared halves of ``run``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -459,15 +460,13 @@ def write_animation(anim, args: argparse.Namespace, title: str) -> None:
 def print_export(result) -> None:
     """The parity checks and paths of a ``zoo.export.ExportResult`` (and of the files a model's subclass adds, e.g.
     landmark_dcgan's ``generator_tflite``: one line each, the field's name with spaces)."""
-    from dataclasses import fields
-
     for c in result.checks:
         print(f"{c.backend:12s} {c.signature:16s} max |Δ| {c.max_abs_diff:.3g} (tolerance {c.tolerance:g})")
     print(f"SavedModel: {result.saved_model}\nTFLite: {result.tflite}")
     if result.tflite_int8 is not None:
         print(f"TFLite int8: {result.tflite_int8}")
     shared = {"saved_model", "tflite", "tflite_int8", "parity_report", "checks"}
-    for f in fields(result):
+    for f in dataclasses.fields(result):
         value = getattr(result, f.name)
         if f.name not in shared and isinstance(value, Path):
             print(f"{f.name.replace('_', ' ')}: {value}")

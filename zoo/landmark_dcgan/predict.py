@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core.animation import Animation
+from zoo.core.animation import moving_average as smooth_landmarks  # a clip's landmark frames (N, 136)
 from zoo.core.modeldir import ModelDir, ModelDirError, load_weights, read_model_dir
 from zoo.datasets import DataError, load_audio
 
@@ -117,22 +118,6 @@ def _audio_48k(audio, sample_rate: int | None, config: Config) -> tuple[np.ndarr
 
         samples = resample(samples, int(sample_rate), config.sample_rate).astype(np.float32)
     return samples, "audio array"
-
-
-def smooth_landmarks(values: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average of a clip's landmark frames (N, D) over ``width`` frames (odd): frame i is the mean of
-    frames max(0, i − h) … min(N − 1, i + h), h = width // 2 (at the edges, of the frames present; any N). float32;
-    width 1 returns the values unchanged. The export's ``audio`` signature does the same in TF ops (average pooling,
-    "SAME" padding, which averages the frames present)."""
-    if width < 1 or width % 2 == 0:
-        raise ValueError(f"smoothing width must be an odd number ≥ 1, got {width}")
-    values = np.asarray(values, np.float32)
-    if width == 1 or len(values) == 0:
-        return values
-    h, n = width // 2, len(values)
-    sums = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0, dtype=np.float64)])
-    lo, hi = np.maximum(np.arange(n) - h, 0), np.minimum(np.arange(n) + h + 1, n)
-    return ((sums[hi] - sums[lo]) / (hi - lo)[:, None]).astype(np.float32)
 
 
 class Predictor:
