@@ -26,3 +26,21 @@ def test_presets_table_shows_the_golden_counts(blocks):
     table = blocks[(card.CARD, "card:presets")]
     for count in ("**276,104** (golden)", "**387,896** (golden)", "**9,660,388** (golden)", "**9,250,779** (golden)"):
         assert count in table
+
+
+def test_training_lines_say_when_the_time_budget_stopped_a_stage():
+    """The committed run's lines give epochs trained of planned; a GAN its budget stopped says so (the GAN's epoch
+    count is fixed so that its figures do not depend on the machine's speed)."""
+    import copy
+    import json
+
+    import zoo
+
+    run = json.loads((zoo.PRETRAINED / "landmark_dcgan" / "synthetic" / "run.json").read_text())
+    state = {"train": run["train"]}
+    planned = run["train"]["config"]["gan_epochs"]
+    gan_line = card.training_lines(state)[-1]
+    assert gan_line.startswith(f"GAN (gan64): {run['train']['gan']['epochs_trained']} of {planned} epochs in ")
+    stopped = copy.deepcopy(state)
+    stopped["train"]["gan"].update(epochs_trained=planned - 2, stopped_by_budget=True)
+    assert f": {planned - 2} of {planned} epochs (its time budget stopped it) in " in card.training_lines(stopped)[-1]

@@ -178,12 +178,18 @@ def training_lines(state: dict) -> list[str]:
                      f"{lm['detector_error_px']:.2f} px (mouth {lm['detector_mouth_error_px']:.2f} px) on 128² "
                      "frames.")
     best = cnn["history"][(cnn["best_epoch"] or cnn["epochs_trained"]) - 1] if cnn["history"] else {}
-    lines.append(f"CNN: {cnn['epochs_trained']} epochs in {cnn['minutes']} min (best {cnn['best_epoch']}: validation "
+    planned = train["config"]
+
+    def epochs(stage: dict, key: str) -> str:
+        budget = " (its time budget stopped it)" if stage.get("stopped_by_budget") else ""
+        return f"{stage['epochs_trained']} of {planned[key]} epochs{budget}"
+
+    lines.append(f"CNN: {epochs(cnn, 'cnn_epochs')} in {cnn['minutes']} min (best {cnn['best_epoch']}: validation "
                  f"loss {best.get('val_loss', float('nan')):.3g}, mouth LMD {best.get('val_lmd', float('nan')):.4f}, "
                  f"mouth-opening r {best.get('val_mouth_r', float('nan')):.3f}) on {cnn['train_rows']:,} frames, "
                  f"batch {cnn['batch_size_used']}.")
     last = gan["history"][-1] if gan["history"] else {}
-    lines.append(f"GAN ({train['preset']}): {gan['epochs_trained']} epochs in {gan['minutes']} min on "
+    lines.append(f"GAN ({train['preset']}): {epochs(gan, 'gan_epochs')} in {gan['minutes']} min on "
                  f"{gan['train_images']:,} images, batch {gan['batch_size_used']}; last validation epoch: face found "
                  f"{_f(last.get('val_face_rate'))}, mouth-opening r {_f(last.get('val_mouth_r'))}, PSNR "
                  f"{_f(last.get('val_psnr'), 2)} dB.")
