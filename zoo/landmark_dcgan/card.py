@@ -178,11 +178,12 @@ def training_lines(state: dict) -> list[str]:
                      f"{lm['detector_error_px']:.2f} px (mouth {lm['detector_mouth_error_px']:.2f} px) on 128² "
                      "frames.")
     best = cnn["history"][(cnn["best_epoch"] or cnn["epochs_trained"]) - 1] if cnn["history"] else {}
-    planned = train["config"]
+    config = train["config"]
 
-    def epochs(stage: dict, key: str) -> str:
+    def epochs(stage: dict, planned: str) -> str:
+        """"N of M epochs", and whether the stage's time budget stopped it."""
         budget = " (its time budget stopped it)" if stage.get("stopped_by_budget") else ""
-        return f"{stage['epochs_trained']} of {planned[key]} epochs{budget}"
+        return f"{stage['epochs_trained']} of {config[planned]} epochs{budget}"
 
     lines.append(f"CNN: {epochs(cnn, 'cnn_epochs')} in {cnn['minutes']} min (best {cnn['best_epoch']}: validation "
                  f"loss {best.get('val_loss', float('nan')):.3g}, mouth LMD {best.get('val_lmd', float('nan')):.4f}, "
