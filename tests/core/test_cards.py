@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from zoo.core.cards import read_block, replace_block
+from zoo.core.cards import epochs_done, read_block, replace_block
 
 
 def test_replace_then_read(tmp_path):
@@ -21,3 +21,8 @@ def test_a_missing_or_repeated_block_names_the_file(tmp_path):
         read_block(doc, "t")
     with pytest.raises(ValueError, match="card.md"):
         replace_block(doc, "u", "x")
+
+
+def test_epochs_done_says_when_the_budget_stopped_the_stage():
+    assert epochs_done(21, 21, False) == "21 of 21 epochs"
+    assert epochs_done(21, 300, True) == "21 of 300 epochs (its time budget stopped it)"

@@ -35,8 +35,8 @@ def test_original_preset_is_the_faithful_default():
     assert (c.image_size, c.z_dim, c.d_filters, c.g_filters) == (256, 100, (64, 128, 256, 1024), (1024, 256, 128, 64))
     assert (c.gan_batch_size, c.gan_epochs, c.gan_learning_rate, c.gan_beta1, c.g_steps) == (32, 25, 2e-4, 0.5, 2)
     assert (c.unpool, c.bn_momentum, c.bn_epsilon, c.gru_units) == ("zeros", 0.9, 1e-5, 136)
-    assert (c.g_input_landmarks, c.gan_l1_weight, c.l1_lower_weight, c.d_lr_ratio, c.real_label) == \
-        (False, 0.0, 1.0, 1.0, 1.0)
+    assert (c.g_input_landmarks, c.g_landmark_maps, c.gan_l1_weight, c.l1_lower_weight, c.d_lr_ratio,
+            c.real_label) == (False, False, 0.0, 1.0, 1.0, 1.0)
     assert c.speed_perturbation == () and c.smooth_frames == 1
 
 

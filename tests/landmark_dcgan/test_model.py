@@ -15,7 +15,9 @@ from helpers import check_config_round_trip, check_export_parity
 from zoo.landmark_dcgan.config import GOLDEN_PARAMS, Config, preset
 from zoo.landmark_dcgan.losses import discriminator_loss, generator_loss, landmark_loss
 from zoo.landmark_dcgan.model import (
+    FACE_PARTS,
     FeatureStandardization,
+    LandmarkMaps,
     TiledConcat,
     Unpool2D,
     build_cnn,
@@ -380,6 +382,50 @@ def test_late_landmarks_shift_g_uniformly_unless_they_also_enter_the_first_layer
             assert spread < 1e-5 < 1e-2 < np.abs(interior).max()  # float32 round-off only (~2e-7)
 
 
+def test_landmark_maps_are_gaussians_at_the_points_one_channel_per_face_part():
+    assert [k for a, b in FACE_PARTS for k in range(a, b)] == list(range(68))
+    y = np.random.default_rng(12).uniform(0.1, 0.9, (2, Y)).astype(np.float32)
+    n, sigma = 16, 0.75
+    maps = LandmarkMaps(n, sigma)(y).numpy()
+    p = y.astype(np.float64).reshape(2, 68, 1, 1, 2) * n
+    centres = np.arange(n) + 0.5  # pixel (i, j) = (row, column)
+    g = np.exp(-((centres[None, None, None, :] - p[..., 0]) ** 2 + (centres[None, None, :, None] - p[..., 1]) ** 2)
+               / (2 * sigma ** 2))  # (2, 68, n, n)
+    np.testing.assert_allclose(maps, np.stack([g[:, a:b].max(axis=1) for a, b in FACE_PARTS], axis=-1), atol=1e-6)
+    on_centre = np.zeros((1, Y), np.float32)
+    on_centre[0, 2 * 62:2 * 62 + 2] = (3.5 / n, 9.5 / n)  # inner-lip point 62 on the centre of pixel (9, 3)
+    assert LandmarkMaps(n, sigma)(on_centre).numpy()[0, 9, 3, 5] == pytest.approx(1.0)
+    moved = y.copy()
+    moved[:, 2 * 60:] += 0.05  # the inner lip only
+    change = np.abs(LandmarkMaps(n, sigma)(moved).numpy() - maps).max(axis=(0, 1, 2))
+    assert (change[:5] == 0).all() and change[5] > 0.1
+
+
+def test_landmark_maps_let_g_draw_where_the_mouth_is():
+    """With g_landmark_maps G takes the six part maps at S/8 and S/2 (+6·25·(g3 + 3) weights); opening the inner lip
+    changes G's image near the mouth: on the top of the face tanh⁻¹(G) moves only by the tiled landmarks' shift,
+    the same at every pixel of a 4×4 phase (as without the maps)."""
+    config = preset("tiny")
+    base, gen = build_generator(config), build_generator(config.replace(g_landmark_maps=True))
+    assert gen.count_params() - base.count_params() == 6 * 25 * (config.g_filters[3] + 3)
+    assert gen.get_layer("g_h3_maps").output.shape[1:] == (8, 8, 6)
+    assert gen.get_layer("g_h5_maps").output.shape[1:] == (32, 32, 6)
+    rng = np.random.default_rng(13)
+    z, y = rng.uniform(-1, 1, (1, 100)).astype(np.float32), np.empty((1, Y), np.float32)
+    y[0, 0::2] = rng.uniform(0.25, 0.75, 68)
+    y[0, 1::2] = np.r_[rng.uniform(0.3, 0.55, 48), rng.uniform(0.66, 0.78, 12), np.full(8, 0.72)]  # face, lips
+    opened = y.copy()
+    opened[0, 2 * 65 + 1::2] += 0.06  # the lower inner lip (points 65–67) down by ~4 pixels
+    shift = np.arctanh(gen([z, opened]).numpy().astype(np.float64)) - np.arctanh(gen([z, y]).numpy())
+
+    def spread(first_row, end_row):  # the largest range of a channel's shift within a 4×4 phase, interior columns
+        rows, cols = np.arange(first_row, end_row), np.arange(4, 60)
+        return max(np.ptp(shift[0][np.ix_(rows[rows % 4 == i], cols[cols % 4 == j])], axis=(0, 1)).max()
+                   for i in range(4) for j in range(4))
+
+    assert spread(38, 54) > 1e-2 and spread(4, 16) < 1e-5
+
+
 def test_one_adversarial_step_reaches_every_weight(tiny):
     config, disc, gen = tiny
     rng = np.random.default_rng(5)
@@ -420,7 +466,8 @@ def test_encode_reference_is_the_discriminators_logits(tiny):
 
 @pytest.mark.parametrize("build, config", [(build_cnn, preset("report", log_magnitude=True)),
                                            (build_discriminator, preset("tiny")),
-                                           (build_generator, preset("tiny", unpool="nearest"))])
+                                           (build_generator, preset("tiny", unpool="nearest")),
+                                           (build_generator, preset("tiny", g_landmark_maps=True))])
 def test_get_config_round_trips(build, config):
     check_config_round_trip(Config, config, build)
     model = build(config)
@@ -450,15 +497,16 @@ def test_keras_file_round_trip_keeps_the_custom_layers_and_statistics(tmp_path):
 #: builtin TFLite ops the generator may use (zero insertion without scatter, BatchNorm folded)
 TFLITE_OPS = {"CONCATENATION", "EXPAND_DIMS", "FULLY_CONNECTED", "MUL", "ADD", "PACK", "PAD", "RESHAPE", "SHAPE",
               "STRIDED_SLICE", "TANH", "TILE", "TRANSPOSE_CONV", "RELU"}
+MAPS_TFLITE_OPS = {"EXP", "SQUARED_DIFFERENCE", "REDUCE_MAX"}  # and those of ``LandmarkMaps``
 
 
-@pytest.mark.parametrize("unpool", ["zeros", "nearest"])
-def test_tiny_generator_exports_to_saved_model_and_builtin_tflite(unpool, tmp_path):
+@pytest.mark.parametrize("unpool, maps", [("zeros", False), ("nearest", False), ("zeros", True)])
+def test_tiny_generator_exports_to_saved_model_and_builtin_tflite(unpool, maps, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
     from zoo.export import export, keras_endpoint
 
-    gen = build_generator(preset("tiny", unpool=unpool))
+    gen = build_generator(preset("tiny", unpool=unpool, g_landmark_maps=maps))
     randomise_batch_norms(gen)
     rng = np.random.default_rng(10)
     inputs = {"z": rng.uniform(-1, 1, (3, 100)).astype(np.float32), "landmarks": landmark_batch(3, seed=11)}
@@ -470,7 +518,7 @@ def test_tiny_generator_exports_to_saved_model_and_builtin_tflite(unpool, tmp_pa
     assert interpreter.get_signature_list() == {"serving_default": {"inputs": ["landmarks", "z"],
                                                                     "outputs": ["image"]}}
     ops_used = {op["op_name"] for op in interpreter._get_ops_details()}
-    assert ops_used <= TFLITE_OPS, ops_used - TFLITE_OPS
+    assert ops_used <= TFLITE_OPS | (MAPS_TFLITE_OPS if maps else set()), ops_used - TFLITE_OPS
     assert ("PAD" in ops_used) == (unpool == "zeros")
     runner = interpreter.get_signature_runner("serving_default")
     got = runner(**inputs)["image"]

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from zoo.core.cards import files_mb
+from zoo.core.cards import epochs_done, files_mb
 
 CARD = Path(__file__).with_name("README.md")
 
@@ -130,12 +130,11 @@ def bar_line(bar: dict) -> str:
 
 def training_line(meta: dict, run: dict) -> str:
     tr = run["train"]
-    cut = f" (**stopped by the time budget after {tr['epochs_trained']} of {tr['epochs_planned']}**)" \
-        if tr["stopped_by_budget"] else ""
     best = f", weights of epoch {tr['best_epoch']} (lowest validation MSE)" if tr.get("best_epoch") else ""
     if tr.get("final"):
         best = " on training + validation clips (the chosen candidate's best epoch count on validation)"
-    return (f"{tr['epochs_trained']} of {tr['epochs_planned']} epochs{cut}{best}, {tr['minutes']} min on this "
+    return (f"{epochs_done(tr['epochs_trained'], tr['epochs_planned'], tr['stopped_by_budget'])}{best}, "
+            f"{tr['minutes']} min on this "
             f"machine's 2 CPU cores. Command: `{run['command']}`.")
 
 

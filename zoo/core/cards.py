@@ -40,6 +40,11 @@ def write_blocks(blocks: dict[tuple[Path, str], str]) -> list[Path]:
     return sorted({Path(path) for path, _ in blocks})
 
 
+def epochs_done(trained: int, planned: int, stopped_by_budget: bool) -> str:
+    """"N of M epochs", with " (its time budget stopped it)" when the stage's wall-clock budget ended it."""
+    return f"{trained} of {planned} epochs" + (" (its time budget stopped it)" if stopped_by_budget else "")
+
+
 def files_mb(folder: Path, names) -> float:
     """The size in MiB of the files ``names`` of ``folder`` (a published preset's sealed files)."""
     return sum((Path(folder) / n).stat().st_size for n in names) / 2**20
@@ -57,4 +62,4 @@ def published_presets(root: Path) -> list[tuple[Path, dict, float]]:
     return out
 
 
-__all__ = ["read_block", "replace_block", "write_blocks", "files_mb", "published_presets"]
+__all__ = ["read_block", "replace_block", "write_blocks", "epochs_done", "files_mb", "published_presets"]

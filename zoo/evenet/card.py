@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.core.cards import files_mb, published_presets
+from zoo.core.cards import epochs_done, files_mb, published_presets
 
 from .config import GOLDEN_PARAMS, PRESETS, count_from_table, golden_config
 
@@ -155,13 +155,13 @@ def _within_rows(ev: dict) -> list[str]:
 
 def _preset_line(meta: dict, run: dict) -> str:
     tr = run["train"]
-    stop = "stopped by its time budget after" if tr["stopped_by_budget"] else "all"
     config = tr.get("config", {})
     options = ([f"input noise σ {config['input_noise']:g}"] if config.get("input_noise") else []) + (
         ["residual output"] if config.get("residual_output") else [])
     return (f"Preset `{meta['preset']}` ({meta['params']:,} parameters, {len(meta['output_names'])} shape keys at "
             f"{meta['fps']:g} fps" + (f"; with {' and '.join(options)}" if options else "") + f"), trained on "
-            f"{meta['data']}: {stop} {tr['epochs_trained']} of {tr['epochs_planned']} epochs in {tr['minutes']} min "
+            f"{meta['data']}: {epochs_done(tr['epochs_trained'], tr['epochs_planned'], tr['stopped_by_budget'])} in "
+            f"{tr['minutes']} min "
             f"(best epoch {tr['best_epoch']}).")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.core.cards import files_mb, published_presets
+from zoo.core.cards import epochs_done, files_mb, published_presets
 
 from .config import GOLDEN_PARAMS, PRESETS
 
@@ -81,7 +81,9 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     ("G's landmarks enter after its last ReLU (tiled, unpooled, one linear deconv, tanh)",
      "kept; `g_input_landmarks=True` also feeds [z, landmarks] to G's first layer (as carpedm20's conditional "
      "DCGAN): a test shows the original's landmarks only shift tanh⁻¹(G) uniformly over each 4×4 pixel phase, so "
-     "its G cannot draw the mouth they describe", "faithful; flagged option"),
+     "its G cannot draw the mouth they describe; `g_landmark_maps=True` also concatenates Gaussian maps of the six "
+     "face parts (jaw, brows, nose, eyes, outer and inner lip) at S/8 and S/2, where G's next transposed convolutions "
+     "can draw the lips where the landmarks put them", "faithful; flagged options"),
     ("the pure adversarial loss: one learning rate, real target 1",
      "kept; `gan_l1_weight` λ adds λ·mean(abs(G(z, y) − x)) to G's loss (pix2pix's λ 100; its rows in the lower "
      "half of the face × `l1_lower_weight`), `d_lr_ratio` scales D's learning rate, `real_label` < 1 smooths D's "
@@ -181,9 +183,7 @@ def training_lines(state: dict) -> list[str]:
     config = train["config"]
 
     def epochs(stage: dict, planned: str) -> str:
-        """"N of M epochs", and whether the stage's time budget stopped it."""
-        budget = " (its time budget stopped it)" if stage.get("stopped_by_budget") else ""
-        return f"{stage['epochs_trained']} of {config[planned]} epochs{budget}"
+        return epochs_done(stage["epochs_trained"], config[planned], bool(stage.get("stopped_by_budget")))
 
     lines.append(f"CNN: {epochs(cnn, 'cnn_epochs')} in {cnn['minutes']} min (best {cnn['best_epoch']}: validation "
                  f"loss {best.get('val_loss', float('nan')):.3g}, mouth LMD {best.get('val_lmd', float('nan')):.4f}, "

@@ -91,6 +91,7 @@ class Config(ConfigBase):
     reference_z: str = "tanh"  # reference-encoded z = tanh(D's logits), in G's (−1, 1); "logits": the original's
     unpool: str = "zeros"  # "zeros": zero-insertion (the original's); "nearest": nearest-neighbour (flagged)
     g_input_landmarks: bool = False  # True: G's first layer takes [z, landmarks] (also; the original: z only)
+    g_landmark_maps: bool = False  # True: G also takes Gaussian maps of the landmarks' face parts at S/8 and S/2
     legacy_frames: bool = False  # True: the whole frame squashed to S² with a per-image contrast stretch (spec §5.3)
     crop_scale: float = 1.5  # face crop: a square of crop_scale × the landmarks' bounding box's larger side
     gan_frame_step: int = 10  # GAN images: every 10th grid sample (300 ms apart, the original's); 1: every frame

@@ -24,6 +24,11 @@ constant maps adds the same offset to every pixel of a 2×2 phase, so the origin
 (only D, whose later convolutions see them beside image features, ties faces to landmarks).
 ``config.g_input_landmarks`` (flagged) also feeds them to G's first layer: linear([z, landmarks]) (+136·s²·g0
 weights), as the conditional DCGAN the original's code derives from (carpedm20) does.
+``config.g_landmark_maps`` (flagged) also gives G the landmarks as images: ``LandmarkMaps`` (one Gaussian map per
+face part, the points at (x, y) · n of an n × n map) concatenated after the unpooling at S/8 and at S/2, where
+G's next transposed convolutions can place the lips where the landmarks put them (+6·25·(g3 + 3) weights). The
+maps read the landmarks as positions in the image; the ``"similarity"`` normalisation puts them within a few
+pixels and ~7 % of scale of the face crop's (measured on the synthetic corpus's mouths).
 
 conv: 5×5 stride 2 "same", W ~ truncated normal σ 0.02 (cut at 2σ); deconv: 5×5 stride 2 "same" transposed
 convolution, W ~ normal σ 0.02; linear: W ~ normal σ 0.02; biases 0; lrelu slope 0.2; BatchNorm momentum
@@ -32,8 +37,8 @@ trainable parameters. Unpooling is zero insertion (``Unpool2D``: each value at t
 other three 0; ``config.unpool = "nearest"`` copies it to all four). Layer names carry the original's ``d_``/``g_``
 prefixes. Every initializer is seeded from ``config.seed``, so a config builds the same weights every time.
 
-Only reshape, pad, concatenation, tile and the usual conv/dense/BN ops are used: the networks convert to TFLite
-with builtin ops and a dynamic batch.
+Only reshape, pad, concatenation, tile and the usual conv/dense/BN ops are used (``LandmarkMaps`` adds exp,
+squared difference and max): the networks convert to TFLite with builtin ops and a dynamic batch.
 """
 from __future__ import annotations
 
@@ -48,6 +53,9 @@ INIT_STDDEV = 0.02
 MIN_FEATURE_STD = 1e-6  # floor of the per-bin std ``feature_statistics`` returns
 STANDARDIZATION = "feature_standardization"  # the layer ``set_feature_statistics`` fills
 FAST_BATCH = 1024  # ``fast_landmarks``' largest batch (frames)
+#: dlib's 68 points by face part: jaw, brows, nose, eyes, outer lip, inner lip ((first, end) index pairs)
+FACE_PARTS = ((0, 17), (17, 27), (27, 36), (36, 48), (48, 60), (60, 68))
+LANDMARK_MAP_SIGMA = 0.75  # ``LandmarkMaps``' Gaussian width, pixels of the map
 
 #: the CNN of spec §3: (name, filters or None for a max-pool, kernel (f, t), stride (f, t))
 CNN_LAYERS = (
@@ -118,6 +126,32 @@ class TiledConcat(layers.Layer):
     def compute_output_shape(self, shapes):
         (b, h, w, c), (_, k) = shapes
         return (b, h, w, c + k)
+
+
+@keras.saving.register_keras_serializable(package="landmark_dcgan")
+class LandmarkMaps(layers.Layer):
+    """(B, 136) landmarks (x, y in [0, 1] of the image) → (B, n, n, 6) maps, one per face part of ``FACE_PARTS``
+    (jaw, brows, nose, eyes, outer lip, inner lip): channel c at pixel (i, j) = max over the part's points k of
+    exp(−((j + ½ − n·x_k)² + (i + ½ − n·y_k)²) / (2σ²)), σ = ``sigma`` pixels of the n × n map."""
+
+    def __init__(self, size: int, sigma: float = LANDMARK_MAP_SIGMA, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.sigma = int(size), float(sigma)
+
+    def call(self, landmarks):
+        points = ops.reshape(ops.cast(landmarks, "float32"), (-1, LANDMARK_DIM // 2, 2)) * self.size
+        centres = ops.arange(self.size, dtype="float32") + 0.5
+        scale = -0.5 / self.sigma ** 2
+        along_x = ops.exp(scale * ops.square(centres[None, None, :] - points[:, :, 0:1]))  # (B, 68, n)
+        along_y = ops.exp(scale * ops.square(centres[None, None, :] - points[:, :, 1:2]))
+        maps = along_y[:, :, :, None] * along_x[:, :, None, :]  # (B, 68, n, n): separable Gaussians
+        return ops.stack([ops.max(maps[:, a:b], axis=1) for a, b in FACE_PARTS], axis=-1)
+
+    def compute_output_shape(self, shape):
+        return (shape[0], self.size, self.size, len(FACE_PARTS))
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "sigma": self.sigma}
 
 
 @keras.saving.register_keras_serializable(package="landmark_dcgan")
@@ -352,6 +386,11 @@ def build_discriminator(config: Config) -> keras.Model:
     return keras.Model([image, landmarks], logits, name="discriminator")
 
 
+def _with_maps(x, landmarks, size: int, name: str):
+    """[x (B, size, size, C), ``LandmarkMaps`` of the landmarks at size²] → (B, size, size, C + 6)."""
+    return layers.Concatenate(name=f"{name}_concat")([x, LandmarkMaps(size, name=name)(landmarks)])
+
+
 def build_generator(config: Config) -> keras.Model:
     """G of spec §5.6 at S = ``config.image_size``: [z (B, z_dim), landmarks (B, 136)] → image (B, S, S, 3) in
     (−1, 1) (tanh)."""
@@ -368,12 +407,16 @@ def build_generator(config: Config) -> keras.Model:
                                              (g3, "g_h4", "g_bn3"))):
         if filters is None:
             x = Unpool2D(config.unpool, name=f"{name}_unpool")(x)
+            if config.g_landmark_maps:
+                x = _with_maps(x, landmarks, config.image_size // 8, f"{name}_maps")
             continue
         x = _deconv(filters, f"{name}_deconv", seed + 1 + k)(x)
         x = _batch_norm(config, bn)(x)
         x = layers.ReLU(name=f"{name}_relu")(x)
     x = TiledConcat(name="g_h4_concat")([x, landmarks])
     x = Unpool2D(config.unpool, name="g_h5_unpool")(x)
+    if config.g_landmark_maps:
+        x = _with_maps(x, landmarks, config.image_size // 2, "g_h5_maps")
     x = _deconv(3, "g_h6_deconv", seed + 10)(x)
     image = layers.Activation("tanh", name="g_h6_tanh")(x)
     return keras.Model([z, landmarks], image, name="generator")
@@ -401,6 +444,6 @@ def encode_reference(discriminator: keras.Model, image, landmarks, training: boo
 
 
 __all__ = ["build_cnn", "build_model", "build_discriminator", "build_generator", "encode_reference",
-           "feature_statistics", "set_feature_statistics", "fast_landmarks", "Unpool2D", "TiledConcat",
-           "FeatureStandardization", "FoldFrames", "UnfoldFrames", "CNN_LAYERS", "LRELU_SLOPE", "INIT_STDDEV",
-           "MIN_FEATURE_STD"]
+           "feature_statistics", "set_feature_statistics", "fast_landmarks", "Unpool2D", "TiledConcat", "LandmarkMaps",
+           "FeatureStandardization", "FoldFrames", "UnfoldFrames", "CNN_LAYERS", "FACE_PARTS", "LRELU_SLOPE",
+           "INIT_STDDEV", "MIN_FEATURE_STD"]
