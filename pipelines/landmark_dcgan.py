@@ -80,8 +80,9 @@ BUDGET_MINUTES = CNN_MINUTES + GAN_MINUTES
 #   the same way (each training actor held out in turn, 11 epochs, all its images, three z draws): 0.520, 0.378,
 #   0.478 vs 0.495, 0.329, 0.344 without (mean 0.459 vs 0.389, higher on each); tried on top and not kept: the maps
 #   also at D's input (0.325, 0.216 on Actor_01, 02), an extra L1 term on the lips' pixels (the lip maps at
-#   σ = S/32 as pixel weights, weight 1: 0.474, 0.243), and population BatchNorm statistics recomputed after
-#   training (Actor_01: 0.491 vs 0.520).
+#   σ = S/32 as pixel weights, weight 1: 0.474, 0.243), population BatchNorm statistics recomputed after
+#   training (Actor_01: 0.491 vs 0.520), and both learning rates decayed linearly to 0 over the last 5 epochs
+#   (Actor_01: 0.322; its per-epoch trace settled near 0.3: the 0.520 is a high draw of the swings above).
 RECIPE = {"clahe": False, "upscale": 2, "log_magnitude": True, "output_bias": "mean", "landmark_norm": "similarity",
           "speed_perturbation": (0.9, 1.1, 1.2), "smooth_frames": 3, "gan_frame_step": 1, "cnn_epochs": 300,
           "cnn_patience": 12, "gan_epochs": 10,
