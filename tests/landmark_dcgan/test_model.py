@@ -497,7 +497,7 @@ def test_keras_file_round_trip_keeps_the_custom_layers_and_statistics(tmp_path):
 #: builtin TFLite ops the generator may use (zero insertion without scatter, BatchNorm folded)
 TFLITE_OPS = {"CONCATENATION", "EXPAND_DIMS", "FULLY_CONNECTED", "MUL", "ADD", "PACK", "PAD", "RESHAPE", "SHAPE",
               "STRIDED_SLICE", "TANH", "TILE", "TRANSPOSE_CONV", "RELU"}
-MAPS_TFLITE_OPS = {"EXP", "SQUARED_DIFFERENCE", "REDUCE_MAX"}  # and those of ``LandmarkMaps``
+MAPS_TFLITE_OPS = {"EXP", "SQUARED_DIFFERENCE", "REDUCE_MAX"}  # what ``LandmarkMaps`` adds
 
 
 @pytest.mark.parametrize("unpool, maps", [("zeros", False), ("nearest", False), ("zeros", True)])

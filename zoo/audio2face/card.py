@@ -134,8 +134,7 @@ def training_line(meta: dict, run: dict) -> str:
     if tr.get("final"):
         best = " on training + validation clips (the chosen candidate's best epoch count on validation)"
     return (f"{epochs_done(tr['epochs_trained'], tr['epochs_planned'], tr['stopped_by_budget'])}{best}, "
-            f"{tr['minutes']} min on this "
-            f"machine's 2 CPU cores. Command: `{run['command']}`.")
+            f"{tr['minutes']} min on this machine's 2 CPU cores. Command: `{run['command']}`.")
 
 
 def tflite_line(meta: dict, folder: Path) -> str:
