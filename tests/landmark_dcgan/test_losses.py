@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.landmark_dcgan.losses import discriminator_loss, generator_loss, landmark_loss, reconstruction_loss
+from zoo.landmark_dcgan import metrics
+from zoo.landmark_dcgan.losses import (
+    discriminator_loss,
+    generator_loss,
+    landmark_loss,
+    mouth_opening,
+    opening_loss,
+    reconstruction_loss,
+)
 
 LN2 = math.log(2.0)
 
@@ -106,3 +114,16 @@ def test_gradients_are_the_sigmoid_residuals():
     grad_real, grad_fake = tape.gradient(d, [real, fake])
     np.testing.assert_allclose(grad_real.numpy(), (tf.sigmoid(real).numpy() - 1) / n, atol=1e-7)
     np.testing.assert_allclose(grad_fake.numpy(), tf.sigmoid(fake).numpy() / n, atol=1e-7)
+
+
+def test_opening_loss_is_the_squared_error_of_standardised_inner_lip_openings():
+    y = np.random.default_rng(3).random((5, 136)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(mouth_opening(y)), metrics.mouth_opening(y), rtol=1e-6)
+    # a face whose three inner-lip pairs are 0.02, 0.04, 0.06 apart opens 0.04
+    face = np.full((1, 136), 0.5, np.float32)
+    for (_, lower), gap in zip(metrics.INNER_LIP_PAIRS, (0.02, 0.04, 0.06)):
+        face[0, 2 * lower + 1] = 0.5 + gap
+    assert float(mouth_opening(face)[0]) == pytest.approx(0.04, abs=1e-7)
+    # target (0.04 − 0.03)/0.005 = 2: a prediction of 2.5 costs 0.25, one of 2 nothing
+    assert float(opening_loss(np.array([[2.5]], np.float32), face, 0.03, 0.005)) == pytest.approx(0.25, rel=1e-5)
+    assert float(opening_loss(np.array([2.0], np.float32), face, 0.03, 0.005)) == pytest.approx(0.0, abs=1e-9)

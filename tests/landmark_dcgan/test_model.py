@@ -523,3 +523,18 @@ def test_tiny_generator_exports_to_saved_model_and_builtin_tflite(unpool, maps, 
     runner = interpreter.get_signature_runner("serving_default")
     got = runner(**inputs)["image"]
     np.testing.assert_allclose(got, gen([inputs["z"], inputs["landmarks"]], training=False).numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("name, size", [("gan64", 64), ("original", 256)])
+def test_opening_regressor_reads_the_lower_half_down_to_four_by_eight(name, size):
+    """R: log2(S) − 3 stride-2 convolutions to a 4 × 8 map; at 64² 448 + 4,640 + 18,496 (convolutions 16, 32, 64)
+    + 2,048·64 + 64 + 65 = 154,785 parameters (the docstring's)."""
+    from zoo.landmark_dcgan.model import build_opening_regressor
+
+    regressor = build_opening_regressor(preset(name))
+    assert regressor.input_shape == (None, size // 2, size, 3) and regressor.output_shape == (None, 1)
+    assert regressor.get_layer("r_flatten").output.shape[1:] == (4 * 8 * 64,)
+    if size == 64:
+        assert regressor.count_params() == 154_785
+    x = np.random.default_rng(0).uniform(-1, 1, (2, size // 2, size, 3)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(build_opening_regressor(preset(name))(x)), np.asarray(regressor(x)))

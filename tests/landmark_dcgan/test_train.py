@@ -10,7 +10,7 @@ from helpers import check_small_overfit
 
 from zoo.landmark_dcgan.config import GOLDEN_PARAMS, preset
 from zoo.landmark_dcgan.data import Trial
-from zoo.landmark_dcgan.train import predict_trials, sequences, train, train_cnn
+from zoo.landmark_dcgan.train import move_motion, predict_trials, sequences, train, train_cnn
 
 
 def test_trained_model_directory(trained, split):
@@ -68,6 +68,35 @@ def test_gan_options_train_a_conditioned_reconstruction(ravdess_dir, tmp_path):
     l1 = [h["train_l1"] for h in summary["history"]]
     assert len(l1) == 8 and l1[-1] < 0.5 * l1[0]
     assert generator.get_layer("g_h0_lin").kernel.shape[0] == config.z_dim + 136
+
+
+def test_opening_regressor_reads_an_unseen_actors_mouth_and_the_opening_loss_trains(ravdess_dir, tmp_path):
+    """R trained on two actors' face crops reads the mouth opening of a third actor's crops (declared first: Pearson
+    r ≥ 0.9 on its training crops and ≥ 0.5 on the unseen actor's); the GAN trains with the opening loss on its
+    faces and on moved motion, the regressor's scores in its summary."""
+    from zoo.landmark_dcgan.data import load_trials, speech_stems
+    from zoo.landmark_dcgan.train import gan_examples, train_gan, train_opening_regressor
+
+    config = preset("tiny", gan_frame_step=1, gan_epochs=2, gan_l1_weight=100.0, gan_opening_weight=1.0,
+                    gan_cross_motion=True)
+    trials = load_trials(ravdess_dir, config, stems=[s for s in speech_stems(ravdess_dir) if s[-2:] != "04"],
+                         workers=1)
+    train_trials = [t for t in trials if t.actor != "Actor_03"]
+    unseen = [t for t in trials if t.actor == "Actor_03"]
+    regressor, scores = train_opening_regressor(config, *gan_examples(train_trials), *gan_examples(unseen))
+    assert scores["train_r"] >= 0.9 and scores["val_r"] >= 0.5, scores
+    assert not regressor.trainable_weights and regressor.input_shape == (None, 32, 64, 3)
+    _, _, summary = train_gan(config, train_trials, [], tmp_path, progress=False)
+    assert summary["opening_regressor"]["train_r"] == scores["train_r"]  # seeded: the same R
+    assert all(np.isfinite(h["train_opening"]) for h in summary["history"]) and len(summary["history"]) == 2
+
+
+def test_moved_motion_puts_another_frames_motion_on_each_trials_face():
+    faces = np.array([[0.1, 0.2], [0.5, 0.5], [0.9, 0.7]], np.float32)  # three trials' faces (2 values each)
+    frames = faces + np.array([[0.01, 0.0], [0.0, 0.02], [-0.03, 0.0]], np.float32)  # their motions
+    moved = np.asarray(move_motion(frames, faces, [2, 0, 1]))
+    np.testing.assert_allclose(moved, faces + np.array([[-0.03, 0.0], [0.01, 0.0], [0.0, 0.02]]), atol=1e-7)
+    np.testing.assert_allclose(np.asarray(move_motion(frames, faces, [0, 1, 2])), frames, atol=1e-7)
 
 
 def test_rerun_resumes_without_training_again(trained, poisoned_dir, split):

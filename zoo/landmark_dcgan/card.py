@@ -87,7 +87,10 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     ("the pure adversarial loss: one learning rate, real target 1",
      "kept; `gan_l1_weight` λ adds λ·mean(abs(G(z, y) − x)) to G's loss (pix2pix's λ 100; its rows in the lower "
      "half of the face × `l1_lower_weight`), `d_lr_ratio` scales D's learning rate, `real_label` < 1 smooths D's "
-     "real target", "faithful; flagged options"),
+     "real target; `gan_opening_weight` λ_o adds λ_o·mean((R(G(z, y)) − ô(y))²), R a small CNN trained first on the "
+     "training crops' lower halves to read their standardised inner-lip opening ô, then frozen; `gan_cross_motion` "
+     "also scores G's faces for each trial's face moved by another frame's motion (no real image: R's term only)",
+     "faithful; flagged options"),
     ("the CNN's output bias starts at 0 (every point at 0.5)",
      "`output_bias=\"mean\"` starts it at logit(the training mean face); `\"zeros\"` is the original's",
      "a start that trains"),
@@ -194,6 +197,10 @@ def training_lines(state: dict) -> list[str]:
                  f"{gan['train_images']:,} images, batch {gan['batch_size_used']}; last validation epoch: face found "
                  f"{_f(last.get('val_face_rate'))}, mouth-opening r {_f(last.get('val_mouth_r'))}, PSNR "
                  f"{_f(last.get('val_psnr'), 2)} dB.")
+    if gan.get("opening_regressor"):
+        r = gan["opening_regressor"]
+        lines.append(f"Opening regressor (the GAN's mouth-opening loss): r {_f(r['train_r'])} on the training crops, "
+                     f"{_f(r.get('val_r'))} on the validation crops.")
     return lines
 
 

@@ -87,6 +87,8 @@ class Config(ConfigBase):
     real_label: float = 1.0  # D's target for real images (1: the original's; 0.9: one-sided label smoothing)
     gan_l1_weight: float = 0.0  # λ of λ·mean|G(z, y) − x| added to G's loss (0: the original's pure GAN loss)
     l1_lower_weight: float = 1.0  # the L1's weight on the image's lower half (mouth, jaw) relative to the upper
+    gan_opening_weight: float = 0.0  # λ_o of the mouth-opening loss through a learned regressor (0: off, original)
+    gan_cross_motion: bool = False  # the opening loss also on a trial's mean face + another frame's motion
     legacy_bn: bool = False  # True: BatchNorm in training mode when sampling (the original's)
     reference_z: str = "tanh"  # reference-encoded z = tanh(D's logits), in G's (−1, 1); "logits": the original's
     unpool: str = "zeros"  # "zeros": zero-insertion (the original's); "nearest": nearest-neighbour (flagged)
@@ -122,6 +124,9 @@ class Config(ConfigBase):
                             "rates and d_lr_ratio > 0")
         if not 0.5 < self.real_label <= 1.0 or self.gan_l1_weight < 0 or self.l1_lower_weight <= 0:
             problems.append("real_label must be in (0.5, 1], gan_l1_weight ≥ 0 and l1_lower_weight > 0")
+        if self.gan_opening_weight < 0 or (self.gan_cross_motion and not self.gan_opening_weight):
+            problems.append("gan_opening_weight must be ≥ 0, and gan_cross_motion needs gan_opening_weight > 0 (the "
+                            "opening loss is its only loss)")
         if not isinstance(self.image_size, int) or self.image_size < 64 or self.image_size & (self.image_size - 1):
             problems.append(f"image_size must be a power of two ≥ 64 (G starts at S/64), got {self.image_size}")
         if len(self.d_filters) != 4 or len(self.g_filters) != 4 or min(self.d_filters + self.g_filters) < 1:

@@ -12,11 +12,16 @@
   Natural-log units (nats): logits 0 give ln 2 per term, so L_D = 2 ln 2 and L_G = ln 2.
   Flagged options (off in the original): one-sided label smoothing, real target t_r < 1 in L_D's first term
   (BCE(x, t) = softplus(x) − t·x); and an L1 reconstruction term λ·mean|G(z, y) − x| (pixels in [−1, 1]) added to
-  L_G (``reconstruction_loss``; pix2pix's λ is 100), optionally weighted towards the lower half of the face.
+  L_G (``reconstruction_loss``; pix2pix's λ is 100), optionally weighted towards the lower half of the face; and a
+  mouth-opening term λ_o·mean (R(G(z, y)) − (o(y) − μ)/σ)² (``opening_loss``), R a frozen regressor of the opening
+  from the lower half of a face (``model.build_opening_regressor``), o the inner-lip opening (``metrics``), μ and σ
+  its mean and standard deviation over the training images (unitless: standardised openings).
 """
 from __future__ import annotations
 
 from keras import ops
+
+from .metrics import INNER_LIP_PAIRS
 
 
 def landmark_loss(y_true, y_pred):
@@ -59,3 +64,20 @@ def reconstruction_loss(real, fake, lower_weight: float = 1.0):
 
 
 __all__ = ["landmark_loss", "discriminator_loss", "generator_loss", "reconstruction_loss"]
+
+
+def mouth_opening(landmarks):
+    """o(y) = (1/3) Σ_{(u, l)} |y_l − y_u| over the inner-lip pairs (61, 67), (62, 66), (63, 65) of (B, 136)
+    landmark vectors (x0, y0, x1, y1, …) → (B,), in their units (``metrics.mouth_opening`` in TF ops)."""
+    landmarks = ops.convert_to_tensor(landmarks)
+    upper = ops.take(landmarks, [2 * u + 1 for u, _ in INNER_LIP_PAIRS], axis=1)
+    lower = ops.take(landmarks, [2 * low + 1 for _, low in INNER_LIP_PAIRS], axis=1)
+    return ops.mean(ops.abs(lower - upper), axis=1)
+
+
+def opening_loss(predicted, landmarks, mean: float, std: float):
+    """mean over the batch of (r − (o(y) − mean)/std)²: ``predicted`` (B,) or (B, 1) the regressor's standardised
+    openings of generated faces, ``landmarks`` (B, 136) their conditioning (``mouth_opening``)."""
+    target = (mouth_opening(landmarks) - mean) / std
+    predicted = ops.reshape(ops.convert_to_tensor(predicted), (-1,))
+    return ops.mean(ops.square(predicted - ops.cast(target, predicted.dtype)))

@@ -424,6 +424,25 @@ def build_generator(config: Config) -> keras.Model:
     return keras.Model([z, landmarks], image, name="generator")
 
 
+def build_opening_regressor(config: Config) -> keras.Model:
+    """R, a training-only network (``gan_opening_weight``): the lower half of a face image (B, S/2, S, 3) in [−1, 1]
+    → its standardised mouth opening (B, 1): log2(S) − 3 ReLU convolutions 3×3 stride 2 "same" (16, 32, then 64
+    filters) down to a 4 × 8 map → flatten → Dense 64 ReLU → Dense 1 (linear); Glorot-uniform kernels seeded from
+    ``config.seed``, zero biases. At S = 64: 154,785 parameters."""
+    size = config.image_size
+    seed = config.seed + 300
+    image = keras.Input((size // 2, size, 3), name="lower_half")
+    x = image
+    for k in range(size.bit_length() - 1 - 3):
+        x = layers.Conv2D(min(16 << k, 64), 3, 2, padding="same", activation="relu", name=f"r_conv{k + 1}",
+                          kernel_initializer=keras.initializers.GlorotUniform(seed=seed + k))(x)
+    x = layers.Flatten(name="r_flatten")(x)
+    x = layers.Dense(64, activation="relu", name="r_dense",
+                     kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 20))(x)
+    opening = layers.Dense(1, name="r_opening", kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 21))(x)
+    return keras.Model(image, opening, name="opening_regressor")
+
+
 def encode_reference(discriminator: keras.Model, image, landmarks, training: bool = False,
                      squash: bool = False) -> np.ndarray:
     """The original's reference-encoded z (spec §5.8): D's logits (N, z_dim) for a reference ``image`` ((S, S, 3)
@@ -445,7 +464,8 @@ def encode_reference(discriminator: keras.Model, image, landmarks, training: boo
     return np.tanh(logits) if squash else logits
 
 
-__all__ = ["build_cnn", "build_model", "build_discriminator", "build_generator", "encode_reference",
+__all__ = ["build_cnn", "build_model", "build_discriminator", "build_generator", "build_opening_regressor",
+           "encode_reference",
            "feature_statistics", "set_feature_statistics", "fast_landmarks", "Unpool2D", "TiledConcat", "LandmarkMaps",
            "FeatureStandardization", "FoldFrames", "UnfoldFrames", "CNN_LAYERS", "FACE_PARTS", "LRELU_SLOPE",
            "INIT_STDDEV", "MIN_FEATURE_STD"]

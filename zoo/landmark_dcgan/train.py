@@ -26,9 +26,15 @@ the budget, TensorBoard and history are the trainer's.
   D step then ``g_steps`` G steps with the same z and landmarks (spec §5.7), two Adam(``gan_learning_rate``,
   β1 ``gan_beta1``; D's rate × ``d_lr_ratio``). Flagged (off in the original): D's real target ``real_label`` < 1, and
   ``gan_l1_weight`` λ adding λ·mean|G(z, y) − x| to G's loss (rows of the lower half × ``l1_lower_weight``;
-  ``losses``). Validation after every epoch on up to ``GAN_VALIDATION_FRAMES`` validation images with a fixed z: PSNR
-  and SSIM against the real crops, and dlib on the generated faces (``metrics.landmark_consistency``): detection rate
-  and the mouth-opening r against the conditioning landmarks. The last epoch is kept (GAN losses do not rank epochs).
+  ``losses``); ``gan_opening_weight`` λ_o adding λ_o·mean (R(G(z, y)) − (o(y) − μ)/σ)² (``losses.opening_loss``):
+  before the GAN, R (``model.build_opening_regressor``) learns the standardised inner-lip opening of the training
+  crops from their lower halves (``train_opening_regressor``; its r on the training and validation crops goes into
+  the summary), then stays frozen; with ``gan_cross_motion`` G also draws, for every image, its trial's mean face
+  moved by another image's motion (``move_motion``), which has no real image: only R's term scores it (unseen
+  pairings of face and motion, as a held-out speaker's landmarks are). Validation after every epoch on up to
+  ``GAN_VALIDATION_FRAMES`` validation images with a fixed z: PSNR and SSIM against the real crops, and dlib on the
+  generated faces (``metrics.landmark_consistency``): detection rate and the mouth-opening r against the
+  conditioning landmarks. The last epoch is kept (GAN losses do not rank epochs).
 
 Result: ``workdir/model/`` (``zoo.core.modeldir``): config.json, model.weights.h5 (CNN + G + D), metadata.json
 (schema + the split, both stages' histories), ``mean_landmarks.npy`` (the mean-landmark baseline), and a default
@@ -54,8 +60,11 @@ from .predict import MEAN_LANDMARKS, REFERENCE_IMAGE, REFERENCE_LANDMARKS, build
 
 log = logging.getLogger(__name__)
 
-GAN_VALIDATION_FRAMES = 128
-OUTPUT_LAYER = "landmarks"  # the CNN's sigmoid output layer  # validation images the GAN is scored on after every epoch
+GAN_VALIDATION_FRAMES = 128  # validation images the GAN is scored on after every epoch
+OPENING_REGRESSOR_EPOCHS = 8  # R's training (``train_opening_regressor``): epochs, batch, Adam learning rate
+OPENING_REGRESSOR_BATCH = 64
+OPENING_REGRESSOR_LR = 1e-3
+OUTPUT_LAYER = "landmarks"  # the CNN's sigmoid output layer
 
 
 def sequences(trials: Sequence[Trial], length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,20 +163,94 @@ def gan_examples(trials: Sequence[Trial]) -> tuple[np.ndarray, np.ndarray]:
     return images, landmarks.astype(np.float32)
 
 
+def trial_means(trials: Sequence[Trial]) -> np.ndarray:
+    """(K, 136) float32: for each of ``gan_examples``' images, the mean landmarks of its trial's images (the
+    trial's face, which ``gan_cross_motion`` moves with another frame's motion)."""
+    return np.concatenate([np.repeat(t.landmarks[t.image_rows].mean(axis=0, keepdims=True), len(t.image_rows), 0)
+                           for t in trials]).astype(np.float32)
+
+
+def move_motion(landmarks, faces, order):
+    """y'_i = (y_{order_i} − f_{order_i}) + f_i: image i's trial face f_i (``trial_means``) moved by image order_i's
+    motion (its landmarks minus its trial's face); (B, 136) each, ``order`` (B,) indices (TF ops)."""
+    import tensorflow as tf
+
+    return tf.gather(landmarks - faces, order) + faces
+
+
+def lower_halves(images) -> np.ndarray:
+    """uint8 images (K, S, S, 3) → float32 (K, S/2, S, 3) in [−1, 1]: the rows ≥ S/2 (mouth and jaw in a crop)."""
+    images = np.asarray(images)
+    return images[:, images.shape[1] // 2:].astype(np.float32) / 127.5 - 1.0
+
+
+def train_opening_regressor(config: Config, images, landmarks, val_images=None, val_landmarks=None):
+    """R (``model.build_opening_regressor``) fitted on the training images: MSE between R(lower half) and the
+    standardised opening (o − μ)/σ of their landmarks (``losses.mouth_opening``; μ, σ over these images),
+    ``OPENING_REGRESSOR_EPOCHS`` epochs of seeded shuffled batches, Adam(``OPENING_REGRESSOR_LR``). Returns (R, with
+    its weights frozen, {"mean": μ, "std": σ, "train_r", "val_r"}): Pearson r of R's openings against the
+    landmarks' on the training and (if given) validation images."""
+    import keras
+    import tensorflow as tf
+
+    from .losses import opening_loss
+    from .model import build_opening_regressor
+
+    opening = metrics.mouth_opening(landmarks)
+    mean, std = float(opening.mean()), float(max(opening.std(), 1e-6))
+    regressor = build_opening_regressor(config)
+    optimizer = keras.optimizers.Adam(OPENING_REGRESSOR_LR)
+    x, y = lower_halves(images), np.asarray(landmarks, np.float32)
+
+    @tf.function
+    def fit_step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = opening_loss(regressor(xb, training=True), yb, mean, std)
+        optimizer.apply_gradients(zip(tape.gradient(loss, regressor.trainable_variables),
+                                      regressor.trainable_variables))
+
+    rng = np.random.default_rng(config.seed)
+    batch = min(OPENING_REGRESSOR_BATCH, len(x))
+    for _ in range(OPENING_REGRESSOR_EPOCHS):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x) - batch + 1, batch):
+            fit_step(x[order[i:i + batch]], y[order[i:i + batch]])
+    regressor.trainable = False
+
+    def r_on(imgs, lms):
+        predicted = np.concatenate([np.asarray(regressor(lower_halves(imgs[i:i + 256]), training=False))[:, 0]
+                                    for i in range(0, len(imgs), 256)])
+        value = metrics.pearson(predicted, metrics.mouth_opening(lms))
+        return None if value != value else round(value, 4)  # NaN (no variance) → null in JSON
+
+    scores = {"mean": mean, "std": std, "train_r": r_on(images, landmarks)}
+    if val_images is not None and len(val_images) > 1:
+        scores["val_r"] = r_on(val_images, val_landmarks)
+    return regressor, scores
+
+
 def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], workdir: Path, *, strategy=None,
               progress: bool = True, max_minutes: float | None = None, landmarker=None):
     """Stage 2 (module docstring) in ``workdir``; returns (generator, discriminator, summary)."""
     import keras
     import tensorflow as tf
 
-    from .losses import discriminator_loss, generator_loss, reconstruction_loss
+    from .losses import discriminator_loss, generator_loss, opening_loss, reconstruction_loss
     from .model import build_discriminator, build_generator
 
     images, y = gan_examples(train)
     if len(images) < 1:
         raise ValueError("no training images for the GAN (no frame with a face at the gan_frame_step samples)")
+    faces = trial_means(train)
+    val_images, val_y = gan_examples(val) if val else (np.zeros((0,)), np.zeros((0,)))
+    half = config.image_size // 2
     batch = min(config.gan_batch_size, len(images))
     trainer = Trainer(workdir, seed=config.seed, strategy=strategy, progress=progress, max_minutes=max_minutes)
+    regressor, opening = None, None
+    if config.gan_opening_weight:  # trained first (seeded, deterministic) and frozen, outside the strategy's scope
+        regressor, opening = train_opening_regressor(config, images, y, val_images, val_y)
+        log.info("opening regressor: r %s on the training images, %s on the validation images", opening["train_r"],
+                 opening.get("val_r"))
     with trainer.scope():
         generator, discriminator = build_generator(config), build_discriminator(config)
         d_opt = keras.optimizers.Adam(config.gan_learning_rate * config.d_lr_ratio, beta_1=config.gan_beta1)
@@ -177,13 +260,16 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
         noise = tf.random.Generator.from_seed(config.seed)
 
     def dataset(epoch: int):
-        ds = tf.data.Dataset.from_tensor_slices((images, y)).shuffle(len(images), seed=config.seed + epoch)
+        ds = tf.data.Dataset.from_tensor_slices((images, y, faces)).shuffle(len(images), seed=config.seed + epoch)
         ds = ds.batch(batch, drop_remainder=True)
-        return ds.map(lambda a, b: {"images": tf.cast(a, tf.float32) / 127.5 - 1.0, "landmarks": b}).prefetch(2)
+        return ds.map(lambda a, b, c: {"images": tf.cast(a, tf.float32) / 127.5 - 1.0, "landmarks": b,
+                                       "faces": c}).prefetch(2)
 
     def step(batch_):
         real, cond = batch_["images"], batch_["landmarks"]
         z = noise.uniform((tf.shape(real)[0], config.z_dim), -1.0, 1.0)
+        if config.gan_cross_motion:  # each image's trial face moved by another image's motion (its frame − its face)
+            moved = move_motion(cond, batch_["faces"], tf.argsort(noise.uniform((tf.shape(real)[0],))))
         with tf.GradientTape() as tape:
             fake = generator([z, cond], training=True)
             d_loss = discriminator_loss(discriminator([real, cond], training=True),
@@ -191,7 +277,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
             share = global_batch_loss(d_loss)
         grads = tape.gradient(share, discriminator.trainable_variables)
         d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        g_loss = l1 = tf.constant(0.0)
+        g_loss = l1 = opened = tf.constant(0.0)
         for _ in range(config.g_steps):  # the original's two G steps per D step, same z and landmarks
             with tf.GradientTape() as tape:
                 fake = generator([z, cond], training=True)
@@ -200,12 +286,20 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
                 if config.gan_l1_weight:
                     l1 = reconstruction_loss(real, fake, config.l1_lower_weight)
                     total = g_loss + config.gan_l1_weight * l1
+                if regressor is not None:
+                    opened = opening_loss(regressor(fake[:, half:], training=False), cond, opening["mean"],
+                                          opening["std"])
+                    if config.gan_cross_motion:
+                        fake_moved = generator([z, moved], training=True)
+                        opened += opening_loss(regressor(fake_moved[:, half:], training=False), moved,
+                                               opening["mean"], opening["std"])
+                    total += config.gan_opening_weight * opened
                 share = global_batch_loss(total)
             grads = tape.gradient(share, generator.trainable_variables)
             g_opt.apply_gradients(zip(grads, generator.trainable_variables))
-        return {"d_loss": d_loss, "g_loss": g_loss} | ({"l1": l1} if config.gan_l1_weight else {})
+        return ({"d_loss": d_loss, "g_loss": g_loss} | ({"l1": l1} if config.gan_l1_weight else {})
+                | ({"opening": opened} if regressor is not None else {}))
 
-    val_images, val_y = gan_examples(val) if val else (np.zeros((0,)), np.zeros((0,)))
     pick = np.linspace(0, len(val_images) - 1, min(GAN_VALIDATION_FRAMES, len(val_images))).astype(int)
     val_images, val_y = val_images[pick], val_y[pick]
     val_z = np.random.default_rng(config.seed).uniform(-1, 1, (len(val_y), config.z_dim)).astype(np.float32)
@@ -231,6 +325,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
                "train_images": int(len(images)), "val_images": int(len(val_y)), "history": result.history,
                "params_generator": int(sum(np.prod(v.shape) for v in generator.trainable_variables)),
                "params_discriminator": int(sum(np.prod(v.shape) for v in discriminator.trainable_variables)),
+               "opening_regressor": opening,
                "state_sha256": result.state_sha256,
                "val": result.history[-1] if result.history else None}
     return generator, discriminator, summary
@@ -290,5 +385,5 @@ def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLik
     return summary
 
 
-__all__ = ["train", "train_cnn", "train_gan", "sequences", "predict_trials", "landmark_scores", "gan_examples",
-           "GAN_VALIDATION_FRAMES"]
+__all__ = ["train", "train_cnn", "train_gan", "train_opening_regressor", "sequences", "predict_trials",
+           "landmark_scores", "gan_examples", "trial_means", "move_motion", "lower_halves", "GAN_VALIDATION_FRAMES"]
