@@ -8,7 +8,10 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+# the main job's notebook in the default tier, the others in the slow tier (the default tier's 20-minute budget;
+# CI runs the slow tier too)
+@pytest.mark.parametrize("path", [p if p.stem == "audio2face" else pytest.param(p, marks=pytest.mark.slow)
+                                  for p in NOTEBOOKS], ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient

@@ -112,6 +112,7 @@ def _relative_distance(got: dict, reference) -> float:
     return float(off / moved)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_two_workers_on_loopback_equal_one_process(data, tmp_path, reference):
     workdirs = [tmp_path / f"worker{i}" for i in range(2)]
     outputs = _workers(data, workdirs)
@@ -127,6 +128,7 @@ def test_two_workers_on_loopback_equal_one_process(data, tmp_path, reference):
     assert distance <= RELATIVE_TOLERANCE, f"two workers vs one process: {distance:.3g} of the update"
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_mirrored_on_two_cpu_devices_equals_one_process(data, tmp_path, reference):
     summary = _run(_command(data, tmp_path / "mirrored", "--strategy", "mirrored", "--cpu-devices", "2"))
     assert summary["replicas"] == 2 and summary["strategy"] == "mirrored"

@@ -48,7 +48,8 @@ def _project(root: Path, speech: Path, data: Path, model: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("doc", ["README.md", "zoo/audio2face/README.md"])
+# the model card in the slow tier: the default tier's 20-minute budget (CI runs the slow tier too)
+@pytest.mark.parametrize("doc", ["README.md", pytest.param("zoo/audio2face/README.md", marks=pytest.mark.slow)])
 def test_every_block_runs(doc, speech, synthetic_facegood, tiny_model, tmp_path):
     root = _project(tmp_path / "project", speech, synthetic_facegood, tiny_model[0])
     ran, skipped = run_doc_blocks(PROJECT / doc, root, NOT_RUN, DRY_RUN)

@@ -55,6 +55,7 @@ def test_refusals_are_one_line_before_tensorflow(case, argv, pattern, tiny_model
     assert not (tmp_path / "w").exists()
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_train_by_speaker(evenet_folder, tmp_path, capsys):
     speakers = tmp_path / "speakers.csv"
     speakers.write_text("take,speaker\n" + "".join(f"take{i:02d},s{i % 3}\n" for i in range(12)))
@@ -86,6 +87,7 @@ def test_predict_writes_the_original_csv_the_wav_and_named_json(tiny_model, tmp_
     assert named["fps"] == 48.0 and named["names"][0] == "jawOpen" and len(named["frames"]) == len(rows)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_train_evaluate_export_info(evenet_folder, tmp_path, capsys):
     work = tmp_path / "w"
     status, out, err = run_cli(["evenet", "train", "--data", evenet_folder, "--workdir", work, "--preset", "tiny",

@@ -259,7 +259,8 @@ def test_small_overfit_tiny_dae_reconstruction_falls_thirtyfold():
     check_small_overfit(history, 10, key="reconstruction")
 
 
-@pytest.mark.parametrize("legacy, recipe", [(True, "static_batch"), (False, "static_batch"), (True, "unroll"),
+@pytest.mark.parametrize("legacy, recipe", [(True, "static_batch"), (False, "static_batch"),
+                                            pytest.param(True, "unroll", marks=pytest.mark.slow),
                                             pytest.param(False, "unroll", marks=pytest.mark.slow)])
 def test_tiny_speech_encoder_converts_to_tflite(legacy, recipe):
     from ai_edge_litert.interpreter import Interpreter

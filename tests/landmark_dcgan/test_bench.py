@@ -78,6 +78,7 @@ def test_original_landmark_gif_writes_predict_py_outputs(checkpoint, tmp_path):
         assert gif.info["duration"] == pytest.approx(1000 / 24, abs=2)  # GIF stores whole centiseconds
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_smoke_run_fills_every_record_and_the_card():
     bench = harness.Bench("landmark_dcgan", roofline_gflops=100.0, log=lambda *_: None)
     bench_ld.run(bench, bench_ld.SMOKE)

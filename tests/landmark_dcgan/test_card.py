@@ -42,8 +42,11 @@ def test_training_lines_say_when_the_time_budget_stopped_a_stage():
     def gan_line(lines):
         return next(line for line in lines if line.startswith("GAN ("))
 
-    assert gan_line(card.training_lines(state)).startswith(
-        f"GAN (gan64): {run['train']['gan']['epochs_trained']} of {planned} epochs in ")
+    line = gan_line(card.training_lines(state))
+    done = run["train"]["gan"]["epochs_trained"]
+    assert line.startswith("GAN (gan64") and f"): {done} of {planned} epochs" in line
+    beta = run["train"]["config"].get("gan_average")
+    assert ("G's weight average, β" in line) == bool(beta), line
     stopped = copy.deepcopy(state)
     stopped["train"]["gan"].update(epochs_trained=planned - 2, stopped_by_budget=True)
     assert f": {planned - 2} of {planned} epochs (its time budget stopped it) in " in gan_line(

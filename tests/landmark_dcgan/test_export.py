@@ -248,6 +248,7 @@ def test_legacy_bn_model_exports_inference_mode_and_says_so(speech):
     assert np.abs(images - network.generator([z, landmarks], training=True)).max() > 0.01
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_report_preset_gru_exports_with_sequence_shapes(tmp_path, speech):
     """The GRU CNN: serving_default (B, T, 128, 23, 1) → (B, T, 136) for any T; audio (B, N, 136) runs the GRU over
     each clip; the TFLite file is the batch-1 recipe, (1, T, 128, 23, 1) with T dynamic, equal to Keras."""

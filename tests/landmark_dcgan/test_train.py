@@ -54,6 +54,7 @@ def test_gan_steps_run(trained):
     assert summary["gan"]["train_images"] >= 80 and summary["gan"]["batch_size_used"] == 8
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_gan_options_train_a_conditioned_reconstruction(ravdess_dir, tmp_path):
     """The recipe's GAN options (landmarks at G's input, L1 λ 100, D at a quarter of the rate, real target 0.9): the
     L1 term is recorded and falls by half within eight epochs on two trials' faces (four were declared first:
@@ -70,6 +71,7 @@ def test_gan_options_train_a_conditioned_reconstruction(ravdess_dir, tmp_path):
     assert generator.get_layer("g_h0_lin").kernel.shape[0] == config.z_dim + 136
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_opening_regressor_reads_an_unseen_actors_mouth_and_the_opening_loss_trains(ravdess_dir, tmp_path):
     """R trained on two actors' face crops reads the mouth opening of a third actor's crops (declared first: Pearson
     r ≥ 0.9 on its training crops and ≥ 0.5 on the unseen actor's); the GAN trains with the opening loss on its
@@ -89,6 +91,52 @@ def test_opening_regressor_reads_an_unseen_actors_mouth_and_the_opening_loss_tra
     _, _, summary = train_gan(config, train_trials, [], tmp_path, progress=False)
     assert summary["opening_regressor"]["train_r"] == scores["train_r"]  # seeded: the same R
     assert all(np.isfinite(h["train_opening"]) for h in summary["history"]) and len(summary["history"]) == 2
+
+
+def test_population_statistics_of_one_batch_make_inference_mode_equal_training_mode():
+    """With as many landmarks as one batch, the statistics are that batch's: G in inference mode then draws what
+    it draws in training mode on the same (seeded) z and rows."""
+    from zoo.landmark_dcgan.model import build_generator
+    from zoo.landmark_dcgan.train import population_statistics
+
+    config = preset("tiny", gan_batch_size=8, g_input_landmarks=True)
+    generator = build_generator(config)
+    landmarks = np.random.default_rng(1).uniform(0.2, 0.8, (8, 136)).astype(np.float32)
+    before = np.asarray(generator([np.zeros((8, config.z_dim), np.float32), landmarks], training=False))
+    population_statistics(generator, landmarks, config)
+    rng = np.random.default_rng(config.seed + 400)  # the function's draws: the row order, then z
+    rows = landmarks[rng.permutation(8)]
+    z = rng.uniform(-1.0, 1.0, (8, config.z_dim)).astype(np.float32)
+    inference = np.asarray(generator([z, rows], training=False))
+    np.testing.assert_allclose(inference, np.asarray(generator([z, rows], training=True)), atol=2e-5)
+    assert np.abs(before - np.asarray(generator([np.zeros_like(z), landmarks], training=False))).max() > 1e-3
+
+
+@pytest.mark.parametrize("strategy", [None, "mirrored"])
+def test_gan_average_is_the_kept_generator(ravdess_dir, tmp_path, strategy):
+    """With ``gan_average`` β the returned G holds the checkpointed weight average (not the last step's weights)
+    with population BatchNorm statistics, also under a (one-CPU) mirrored strategy."""
+    import tensorflow as tf
+
+    from zoo.landmark_dcgan.data import load_trials, speech_stems
+    from zoo.landmark_dcgan.model import build_generator
+    from zoo.landmark_dcgan.train import gan_examples, population_statistics, train_gan
+
+    config = preset("tiny", gan_epochs=1, gan_l1_weight=100.0, g_input_landmarks=True, gan_average=0.9)
+    trials = load_trials(ravdess_dir, config, stems=speech_stems(ravdess_dir)[:2], workers=1)
+    kept, _, summary = train_gan(config, trials, [], tmp_path, strategy=strategy, progress=False)
+    live, average = build_generator(config), build_generator(config)
+    averaged = [tf.Variable(w, trainable=False) for w in live.trainable_variables]
+    tf.train.Checkpoint(generator_variables=list(live.variables), generator_average=averaged).restore(
+        tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))).expect_partial()
+    for a, k in zip(averaged, kept.trainable_variables):
+        np.testing.assert_array_equal(np.asarray(k), np.asarray(a))
+    assert max(np.abs(np.asarray(w) - np.asarray(k)).max() for w, k in zip(live.weights, kept.weights)) > 1e-3
+    for w, a in zip(average.trainable_variables, averaged):
+        w.assign(a)
+    population_statistics(average, gan_examples(trials)[1], config)
+    for w, k in zip(average.weights, kept.weights):
+        np.testing.assert_allclose(np.asarray(k), np.asarray(w), atol=1e-6, err_msg=w.path)
 
 
 def test_moved_motion_puts_another_frames_motion_on_each_trials_face():

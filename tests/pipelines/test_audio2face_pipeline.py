@@ -10,6 +10,7 @@ import pytest
 from helpers import check_recipe_republishes_and_resumes
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_pipeline_runs_every_stage_and_resumes(tmp_path):
     from zoo.datasets.synthetic.corpus import write_facegood_subset
     from zoo.datasets.video import read_video, read_video_audio
@@ -98,6 +99,7 @@ def test_committed_preset_is_what_publish_writes_for_its_recorded_run(name, tmp_
     assert (tmp_path / name / "run.json").read_text() == (folder / "run.json").read_text(), f"{folder}/run.json edited"
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_search_chooses_on_validation_and_retrains_on_train_and_validation(tmp_path, monkeypatch):
     """``--search``: each candidate early-stops on the validation clip, the lowest validation MSE wins, and the
     final model is retrained on training + validation clips for the winner's best epoch count; the test clip is

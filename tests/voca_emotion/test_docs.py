@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 from helpers import PROJECT, run_doc_blocks
 
 DRY_RUN = ("zoo voca_emotion train",)
@@ -25,6 +26,7 @@ def _ravdess_folder(folder, template: np.ndarray) -> None:
     write_emoca(folder, sequences, {a: template for a in sequences})
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_every_block_of_the_card_runs(vocaset_dir, trained, tmp_path):
     import soundfile as sf
     import trimesh

@@ -44,6 +44,7 @@ def test_saved_model_serves_audio_as_the_predictor_does_and_checks_the_subject(e
                                    template=tf.constant(tpl))
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_the_phone_front_end_trains_predicts_and_exports_without_a_raw_audio_signature(tmp_path, vocaset_dir):
     pytest.importorskip("pocketsphinx", reason="the phones front end needs the pocketsphinx wheel (setup.py has it)")
     from zoo.voca_emotion import preset, train

@@ -89,8 +89,9 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
      "half of the face × `l1_lower_weight`), `d_lr_ratio` scales D's learning rate, `real_label` < 1 smooths D's "
      "real target; `gan_opening_weight` λ_o adds λ_o·mean((R(G(z, y)) − ô(y))²), R a small CNN trained first on the "
      "training crops' lower halves to read their standardised inner-lip opening ô, then frozen; `gan_cross_motion` "
-     "also scores G's faces for each trial's face moved by another frame's motion (no real image: R's term only)",
-     "faithful; flagged options"),
+     "also scores G's faces for each trial's face moved by another frame's motion (no real image: R's term only); "
+     "`gan_average` β keeps an exponential moving average of G's weights instead of the last step's, its BatchNorm "
+     "statistics recomputed on the training landmarks", "faithful; flagged options"),
     ("the CNN's output bias starts at 0 (every point at 0.5)",
      "`output_bias=\"mean\"` starts it at logit(the training mean face); `\"zeros\"` is the original's",
      "a start that trains"),
@@ -193,7 +194,9 @@ def training_lines(state: dict) -> list[str]:
                  f"mouth-opening r {best.get('val_mouth_r', float('nan')):.3f}) on {cnn['train_rows']:,} frames, "
                  f"batch {cnn['batch_size_used']}.")
     last = gan["history"][-1] if gan["history"] else {}
-    lines.append(f"GAN ({train['preset']}): {epochs(gan, 'gan_epochs')} in {gan['minutes']} min on "
+    beta = config.get("gan_average")
+    average = f"; kept and validated: G's weight average, β {beta}" if beta else ""
+    lines.append(f"GAN ({train['preset']}{average}): {epochs(gan, 'gan_epochs')} in {gan['minutes']} min on "
                  f"{gan['train_images']:,} images, batch {gan['batch_size_used']}; last validation epoch: face found "
                  f"{_f(last.get('val_face_rate'))}, mouth-opening r {_f(last.get('val_mouth_r'))}, PSNR "
                  f"{_f(last.get('val_psnr'), 2)} dB.")

@@ -89,6 +89,7 @@ class Config(ConfigBase):
     l1_lower_weight: float = 1.0  # the L1's weight on the image's lower half (mouth, jaw) relative to the upper
     gan_opening_weight: float = 0.0  # λ_o of the mouth-opening loss through a learned regressor (0: off, original)
     gan_cross_motion: bool = False  # the opening loss also on a trial's mean face + another frame's motion
+    gan_average: float = 0.0  # β: keep an exponential moving average of G's weights (0: the last step's, original)
     legacy_bn: bool = False  # True: BatchNorm in training mode when sampling (the original's)
     reference_z: str = "tanh"  # reference-encoded z = tanh(D's logits), in G's (−1, 1); "logits": the original's
     unpool: str = "zeros"  # "zeros": zero-insertion (the original's); "nearest": nearest-neighbour (flagged)
@@ -124,6 +125,8 @@ class Config(ConfigBase):
                             "rates and d_lr_ratio > 0")
         if not 0.5 < self.real_label <= 1.0 or self.gan_l1_weight < 0 or self.l1_lower_weight <= 0:
             problems.append("real_label must be in (0.5, 1], gan_l1_weight ≥ 0 and l1_lower_weight > 0")
+        if not 0.0 <= self.gan_average < 1.0:
+            problems.append(f"gan_average (β of G's weight average) must be in [0, 1), got {self.gan_average}")
         if self.gan_opening_weight < 0 or (self.gan_cross_motion and not self.gan_opening_weight):
             problems.append("gan_opening_weight must be ≥ 0, and gan_cross_motion needs gan_opening_weight > 0 (the "
                             "opening loss is its only loss)")

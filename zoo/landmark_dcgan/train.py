@@ -34,7 +34,10 @@ the budget, TensorBoard and history are the trainer's.
   pairings of face and motion, as a held-out speaker's landmarks are). Validation after every epoch on up to
   ``GAN_VALIDATION_FRAMES`` validation images with a fixed z: PSNR and SSIM against the real crops, and dlib on the
   generated faces (``metrics.landmark_consistency``): detection rate and the mouth-opening r against the
-  conditioning landmarks. The last epoch is kept (GAN losses do not rank epochs).
+  conditioning landmarks. The last epoch is kept (GAN losses do not rank epochs): its G, or with ``gan_average``
+  β (flagged) the exponential moving average a ← β·a + (1 − β)·w of G's weights after every step (from the initial
+  weights; checkpointed with the run) with its BatchNorm statistics recomputed (``population_statistics``); the kept
+  G is also the one validation scores.
 
 Result: ``workdir/model/`` (``zoo.core.modeldir``): config.json, model.weights.h5 (CNN + G + D), metadata.json
 (schema + the split, both stages' histories), ``mean_landmarks.npy`` (the mean-landmark baseline), and a default
@@ -65,6 +68,7 @@ OPENING_REGRESSOR_EPOCHS = 8  # R's training (``train_opening_regressor``): epoc
 OPENING_REGRESSOR_BATCH = 64
 OPENING_REGRESSOR_LR = 1e-3
 OUTPUT_LAYER = "landmarks"  # the CNN's sigmoid output layer
+POPULATION_BATCHES = 64  # BatchNorm statistics of the averaged G (``population_statistics``): training batches read
 
 
 def sequences(trials: Sequence[Trial], length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -229,6 +233,34 @@ def train_opening_regressor(config: Config, images, landmarks, val_images=None, 
     return regressor, scores
 
 
+def population_statistics(generator, landmarks: np.ndarray, config: Config) -> None:
+    """Precise BatchNorm: set every BatchNormalization layer of ``generator`` to the mean, over up to
+    ``POPULATION_BATCHES`` seeded batches of ``gan_batch_size`` rows of ``landmarks`` with z ~ U(−1, 1), of its
+    input's batch mean and (biased) batch variance, the layers before it in training mode as in a G step. An averaged
+    G's weights never ran under the moving statistics the live weights' steps left, which speckle its faces."""
+    import keras
+
+    norms = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    probe = keras.Model(generator.inputs, [layer.input for layer in norms])
+    rng = np.random.default_rng(config.seed + 400)
+    batch = min(config.gan_batch_size, len(landmarks))
+    order = rng.permutation(len(landmarks))
+    count = min(len(landmarks) // batch, POPULATION_BATCHES)
+    means, variances = [0.0] * len(norms), [0.0] * len(norms)
+    for k in range(count):
+        z = rng.uniform(-1.0, 1.0, (batch, config.z_dim)).astype(np.float32)
+        for i, x in enumerate(probe([z, landmarks[order[k * batch:(k + 1) * batch]]], training=True)):
+            x = np.asarray(x, np.float64)
+            axes = tuple(range(x.ndim - 1))
+            means[i] = means[i] + x.mean(axis=axes) / count
+            variances[i] = variances[i] + x.var(axis=axes) / count
+    for layer, mean, variance in zip(norms, means, variances):
+        layer.moving_mean.assign(mean.astype(np.float32))
+        layer.moving_variance.assign(variance.astype(np.float32))
+
+
 def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], workdir: Path, *, strategy=None,
               progress: bool = True, max_minutes: float | None = None, landmarker=None):
     """Stage 2 (module docstring) in ``workdir``; returns (generator, discriminator, summary)."""
@@ -258,6 +290,12 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
         d_opt.build(discriminator.trainable_variables)
         g_opt.build(generator.trainable_variables)
         noise = tf.random.Generator.from_seed(config.seed)
+        # G's weight average a ← β·a + (1 − β)·w after every step's G updates, from the initial weights; the first
+        # replica's value under a distribution strategy (the replicas' weights are equal)
+        averaged = [tf.Variable(tf.convert_to_tensor(w), trainable=False,
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                    for w in generator.trainable_variables] if config.gan_average else []
+        average = build_generator(config) if averaged else None
 
     def dataset(epoch: int):
         ds = tf.data.Dataset.from_tensor_slices((images, y, faces)).shuffle(len(images), seed=config.seed + epoch)
@@ -297,6 +335,8 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
                 share = global_batch_loss(total)
             grads = tape.gradient(share, generator.trainable_variables)
             g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        for a, w in zip(averaged, generator.trainable_variables):
+            a.assign(config.gan_average * a + (1.0 - config.gan_average) * w)
         return ({"d_loss": d_loss, "g_loss": g_loss} | ({"l1": l1} if config.gan_l1_weight else {})
                 | ({"opening": opened} if regressor is not None else {}))
 
@@ -304,10 +344,21 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     val_images, val_y = val_images[pick], val_y[pick]
     val_z = np.random.default_rng(config.seed).uniform(-1, 1, (len(val_y), config.z_dim)).astype(np.float32)
 
+    def kept():
+        """The G the run keeps and validation scores: the last step's, or the weight average with its BatchNorm
+        statistics recomputed on the training landmarks."""
+        if average is None:
+            return generator
+        for a, w in zip(averaged, average.trainable_variables):
+            w.assign(a)
+        population_statistics(average, y, config)
+        return average
+
     def validate(epoch: int) -> dict:
         if not len(val_y):
             return {}
-        fake = np.concatenate([np.asarray(generator([val_z[i:i + 64], val_y[i:i + 64]], training=config.legacy_bn))
+        shown = kept()
+        fake = np.concatenate([np.asarray(shown([val_z[i:i + 64], val_y[i:i + 64]], training=config.legacy_bn))
                                for i in range(0, len(val_y), 64)])
         real = val_images.astype(np.float32) / 127.5 - 1.0
         scores = {"psnr": metrics.psnr(fake, real).mean, "ssim": metrics.ssim(fake, real).mean}
@@ -318,6 +369,8 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
 
     state = {"generator_variables": list(generator.variables), "discriminator_variables": list(discriminator.variables),
              "d_optimizer": d_opt, "g_optimizer": g_opt, "noise_state": noise.state}
+    if averaged:
+        state["generator_average"] = averaged
     result = trainer.fit(state, epochs=config.gan_epochs, steps_per_epoch=len(images) // batch, dataset=dataset,
                          step=step, validate=validate, rows_per_step=batch)
     summary = {"epochs_trained": result.epochs_trained, "epochs_planned": config.gan_epochs,
@@ -328,7 +381,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
                "opening_regressor": opening,
                "state_sha256": result.state_sha256,
                "val": result.history[-1] if result.history else None}
-    return generator, discriminator, summary
+    return kept(), discriminator, summary
 
 
 def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLike, *,
@@ -386,4 +439,5 @@ def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLik
 
 
 __all__ = ["train", "train_cnn", "train_gan", "train_opening_regressor", "sequences", "predict_trials",
-           "landmark_scores", "gan_examples", "trial_means", "move_motion", "lower_halves", "GAN_VALIDATION_FRAMES"]
+           "landmark_scores", "gan_examples", "trial_means", "move_motion", "lower_halves", "population_statistics",
+           "GAN_VALIDATION_FRAMES"]

@@ -38,6 +38,7 @@ def generated(tmp_path_factory):
 # ---------------------------------------------------------------- layouts
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_manifest_records_every_file(generated):
     out, manifest = generated
     assert manifest["request"] == {"preset": "test", "seed": 7, "config": TEST_CONFIG.__dict__ | {},
@@ -51,6 +52,7 @@ def test_manifest_records_every_file(generated):
     assert len(conditions) == 4 * 15  # every speaker × emotion × intensity (neutral only normal)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_facegood_layout(generated):
     out, manifest = generated
     clips = read_facegood(out / "facegood")
@@ -62,6 +64,7 @@ def test_facegood_layout(generated):
     assert labels.dtype == np.float64  # as FACEGOOD's Maya export
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_facegood_subset_writes_the_same_bytes(generated, tmp_path):
     out, manifest = generated
     ids = [u["id"] for u in manifest["utterances"] if u.get("ravdess") is None][:2]
@@ -72,6 +75,7 @@ def test_facegood_subset_writes_the_same_bytes(generated, tmp_path):
         corpus.write_facegood_subset(tmp_path, seed=7, ids=["nope"], config=TEST_CONFIG)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_evenet_subset_writes_the_same_bytes(generated, tmp_path):
     out, manifest = generated
     ids = [u["id"] for u in manifest["utterances"] if u.get("ravdess") is None][3:5]
@@ -80,6 +84,7 @@ def test_evenet_subset_writes_the_same_bytes(generated, tmp_path):
         assert (tmp_path / rel).read_bytes() == (out / "evenet" / rel).read_bytes()
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_evenet_layout(generated):
     out, manifest = generated
     clips = read_evenet(out / "evenet")
@@ -94,6 +99,7 @@ def test_evenet_layout(generated):
         assert len(clip.phonemes) >= 5
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_vocaset_layout(generated):
     out, _ = generated
     clips = read_vocaset(out / "vocaset", on_mismatch="error")
@@ -103,6 +109,7 @@ def test_vocaset_layout(generated):
     assert clip.targets.shape[1] == 3 * geometry.NUM_VERTICES
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_ravdess_layout(generated):
     out, _ = generated
     clips = read_ravdess(out / "ravdess")
@@ -277,6 +284,7 @@ def _assert_learnable(what: str, split, target_fn, text_fn) -> None:
     assert abs(control) <= 0.1, f"{what} with shuffled audio: r = {control:.3f}"
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_jaw_open_is_learnable_from_audio(generated):
     out, manifest = generated
     text = {u["id"]: u["text"] for u in manifest["utterances"]}
@@ -284,6 +292,7 @@ def test_jaw_open_is_learnable_from_audio(generated):
     _assert_learnable("jawOpen", split, lambda c: c.targets[:, ARKIT_INDEX["jawOpen"]], lambda c: text[c.name])
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_mouth_opening_landmark_distance_is_learnable(generated):
     out, _ = generated
     split = split_by_clip(read_ravdess(out / "ravdess", sample_rate=16000), val=0.0, test=0.25, seed=2)
@@ -295,6 +304,7 @@ def test_mouth_opening_landmark_distance_is_learnable(generated):
     _assert_learnable("inner-lip landmark gap", split, gap, lambda c: c.text)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_lower_lip_vertex_height_is_learnable(generated):
     out, manifest = generated
     split = split_by_clip(read_vocaset(out / "vocaset", sample_rate=16000), val=0.0, test=0.25, seed=3)
@@ -304,6 +314,7 @@ def test_lower_lip_vertex_height_is_learnable(generated):
                       lambda c: text[(c.subject.removeprefix("Synth_"), c.source.rsplit("/", 1)[-1])])
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_emotion_is_recoverable_from_brows_and_smile(generated):
     out, manifest = generated
     emotion = {u["id"]: u["emotion"] for u in manifest["utterances"]}
@@ -326,6 +337,7 @@ EMOCA_CONDITIONS = {("neutral", "normal")} | {(e, "strong") for e in EMOTIONS[1:
                                                                                    # (strong) + the neutral trials
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_ravdess_meshes_layout(generated):
     out, manifest = generated
     folder = out / corpus.EMOCA_FOLDER
@@ -345,6 +357,7 @@ def test_ravdess_meshes_layout(generated):
         np.testing.assert_array_equal(templates[f"Actor_{actor:02d}"], geometry.deform(identity, np.zeros(52)))
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_ravdess_meshes_move_as_the_videos_do(generated):
     """The meshes are the unposed motion the video renders: the inner-lip gap of the mesh (iBUG 62–66, metres) and
     of the video's ground-truth landmarks (pixels) correlate with r ≥ 0.95 over the frames of every trial."""
@@ -364,6 +377,7 @@ def test_ravdess_meshes_move_as_the_videos_do(generated):
     assert r >= 0.95, f"mesh vs video inner-lip gap: r = {r:.3f}"
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_emoca_subset_writes_the_same_bytes(generated, tmp_path):
     out, manifest = generated
     stems = corpus.write_emoca_subset(tmp_path / "all", seed=7, config=TEST_CONFIG)
@@ -379,6 +393,7 @@ def test_emoca_subset_writes_the_same_bytes(generated, tmp_path):
         corpus.write_emoca_subset(tmp_path / "x", seed=7, config=TEST_CONFIG, actors=["Actor_03"])
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_ravdess_subset_writes_the_same_bytes(generated, tmp_path):
     from zoo.datasets.synthetic.corpus import write_ravdess_subset
 
@@ -391,6 +406,7 @@ def test_ravdess_subset_writes_the_same_bytes(generated, tmp_path):
         assert (tmp_path / rel).read_bytes() == (root / "ravdess" / rel).read_bytes(), rel
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_vocaset_subset_matches_generate(generated, tmp_path):
     """With TEST_CONFIG, generate's sentence01 of each speaker is the speaker's first (neutral) utterance: the subset
     of one neutral utterance per speaker holds the same meshes, audio and template bytes."""
