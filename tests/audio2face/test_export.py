@@ -87,6 +87,7 @@ def test_tflite_interpreter_matches_keras(exported, tiny_model):
     np.testing.assert_allclose(got, predictor.run(x, e), atol=1e-5)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_cli_export_int8_writes_and_prints_the_int8_check(tiny_model, tmp_path, capsys):
     from zoo.cli import main
 

@@ -134,6 +134,7 @@ def test_the_rotation_model_gives_exp_maps_and_their_forward_kinematics(rotation
     np.testing.assert_allclose(np.loadtxt(tmp_path / "r.txt"), anim.values[:, 39:], rtol=1e-6)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_evaluate_reports_the_model_beside_the_mean_pose(trained, gesture_dir):
     from zoo.gesture_ae.predict import evaluate
 
