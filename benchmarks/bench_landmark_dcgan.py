@@ -11,6 +11,8 @@ Networks: seeded random weights (the cost does not depend on them), built once o
    reference is the original predict.py's structure: one frame a call, each call with the model built anew and its
    weights read from the checkpoint file (``Estimator.predict`` restores the checkpoint on every call, spec §4):
    ``build_cnn`` + ``load_weights(.weights.h5)`` + the call, on a few frames. Goal: ≥ 500× real time at batch 256.
+   ``fast_landmarks(precision="bfloat16")`` (flagged) beside it, with how far it moves the landmarks: on these
+   weights, and on the committed preset's trained CNN (``PRESET_DIR``, where present) over the speech's frames.
    FLOP per frame (TF profiler) against the measured matmul peak.
 2. Generator images/s at 64², 128², 256² (``gan64``, ``gan128``, ``original``): batch 32 and batch 1 in inference
    mode (BatchNorm on its moving statistics, this project's default) beside the original's sampler (batch 32,
@@ -34,6 +36,8 @@ from pathlib import Path
 import numpy as np
 from harness import Case, count_flops, measured_line
 
+ROOT = Path(__file__).resolve().parent.parent
+PRESET_DIR = ROOT / "pretrained" / "landmark_dcgan" / "synthetic"  # the committed trained CNN (bfloat16's deviation)
 FRAME_SECONDS = 0.03  # the 30 ms grid: × real time = frames/s × FRAME_SECONDS
 RT_GOAL = 500  # × real time of the landmark CNN at the large batch
 ORIGINAL_GIF_FPS = 24  # predict.py's landmarks.gif
@@ -100,6 +104,24 @@ def restore_and_predict(config, weights: Path, features: np.ndarray) -> np.ndarr
     return np.concatenate(out)
 
 
+def trained_bfloat16_deviation(wav: Path) -> dict | None:
+    """How far ``fast_landmarks(precision="bfloat16")`` moves the committed preset's landmarks from float32 on the
+    frames of ``wav``: max and mean |Δ| (normalised units) and the mouth LMD between the two (pixels of a
+    ``FACE_PIXELS``-px face); None without the preset."""
+    from zoo.landmark_dcgan import metrics
+    from zoo.landmark_dcgan.model import fast_landmarks
+    from zoo.landmark_dcgan.predict import FACE_PIXELS, Predictor
+
+    if not (PRESET_DIR / "config.json").is_file():
+        return None
+    predictor = Predictor.load(PRESET_DIR)
+    features, _ = predictor.features(wav)
+    exact = fast_landmarks(predictor.network.cnn)(features)
+    rounded = fast_landmarks(predictor.network.cnn, precision="bfloat16")(features)
+    return {"max": float(np.abs(rounded - exact).max()), "mean": float(np.abs(rounded - exact).mean()),
+            "mouth_lmd_pixels": metrics.lmd(rounded, exact, face_size=FACE_PIXELS), "face_pixels": FACE_PIXELS}
+
+
 def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
     import keras
     import tensorflow as tf
@@ -116,6 +138,7 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
     features, _ = feats.load_features(wav, config)
     compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     fast = fast_landmarks(model)
+    fast_bf16 = fast_landmarks(model, precision="bfloat16")
     batch_np = _batch_of(features, sizes.cnn_batch)
     batch = tf.constant(batch_np)
     singles = [features[i:i + 1] for i in range(sizes.single_frames)]
@@ -132,6 +155,12 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
               "the Estimator also rebuilt its graph and session and read a checkpoint three times larger (Adam's "
               "moments), so the reference understates the original's cost. Same landmarks: max |Δ| "
               f"{deviation:.2g} (normalised units).")
+    rounding = float(np.abs(fast_bf16(batch_np) - fast(batch_np)).max())
+    trained = trained_bfloat16_deviation(wav)
+    bf16_detail = (f" bfloat16 (flagged) moves these random weights' landmarks by max |Δ| {rounding:.2g}" + (
+        f"; the committed preset's trained CNN's, over the speech's {len(features)} frames, by max {trained['max']:.2g}"
+        f", mean {trained['mean']:.2g} (mouth LMD {trained['mouth_lmd_pixels']:.2f} px of a "
+        f"{trained['face_pixels']}-px face)." if trained else "."))
 
     def one_frame_calls(run):
         for x in singles:
@@ -146,14 +175,18 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
         reps=_reps(bench, sizes, 9), warmup=1, detail=detail)
     record = bench.compare(
         "cnn_batch", f"(1) landmark CNN, batch {sizes.cnn_batch}", "frames/s", reference,
-        [Case("`fast_landmarks` (batch inference): conv1 + ReLU + pool1 as one XLA kernel, the other layers the "
-              "model's", lambda: fast(batch_np), sizes.cnn_batch),
+        [Case("`fast_landmarks` (batch inference): conv1 + ReLU + pool1 as one XLA kernel, the other layers as TF "
+              "ops", lambda: fast(batch_np), sizes.cnn_batch),
          Case("Keras model in a `tf.function`", lambda: compiled(batch).numpy(), sizes.cnn_batch),
          Case("eager Keras call (what `Predictor.landmark_values` runs)",
-              lambda: np.asarray(model(batch, training=False)), sizes.cnn_batch)],
-        reps=_reps(bench, sizes, 9), warmup=1, detail=detail)
+              lambda: np.asarray(model(batch, training=False)), sizes.cnn_batch),
+         Case("`fast_landmarks(precision=\"bfloat16\")` (flagged): the layers after pool1 in bfloat16",
+              lambda: fast_bf16(batch_np), sizes.cnn_batch)],
+        reps=_reps(bench, sizes, 9), warmup=1, detail=detail + bf16_detail)
     met = bench.goal(record, f"landmark CNN at batch {sizes.cnn_batch}, × real time (30 ms frames)",
                      record["ours"][0]["rate"] * FRAME_SECONDS, RT_GOAL, unit="×")
+    bench.goal(record, f"landmark CNN at batch {sizes.cnn_batch} in bfloat16 (flagged), × real time",
+               record["ours"][3]["rate"] * FRAME_SECONDS, RT_GOAL, unit="×")
 
     flops = count_flops(lambda x: model(x, training=False), [tf.TensorSpec([1, *features.shape[1:]], tf.float32)])
     roofline = bench.roofline_gflops
@@ -169,8 +202,12 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
                    "the first (1 input channel, a 64 × 23 × 32 output) is memory-bound: half the Keras model's time, "
                    "which `fast_landmarks` removes by fusing it with its ReLU and pool. In trials during development "
                    "(2 cores of a Xeon with AMX and of an EPYC) XLA for the whole model, TFLite with XNNPACK, oneDNN "
-                   "off, the frequency and time axes swapped, and im2col + matmul for the other layers were all "
-                   "slower; bfloat16 on the Xeon's AMX was 1.45× faster but moves the landmarks by ~2e-3 (not used).")
+                   "off, the frequency and time axes swapped (time chunks as the batch), im2col + matmul for the "
+                   "other layers, and smaller batches were all slower; dropping the last time chunk (pool5 never "
+                   "reads it) gained nothing measurable. In this run bfloat16 (`precision=\"bfloat16\"`, flagged: "
+                   "fast where the CPU has AMX or AVX512-BF16) ran "
+                   f"{record['ours'][3]['rate'] * FRAME_SECONDS:,.0f}× real time; its cost in accuracy is in the "
+                   "table's note.")
     bench.record(
         "cnn_cost", "(1) landmark CNN: FLOP per frame and the roofline",
         {"FLOP per frame (TF profiler, multiply-add = 2)": flops, "matmul roofline, GFLOP/s": roofline,
@@ -178,6 +215,12 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
          f"`fast_landmarks` at batch {sizes.cnn_batch}: GFLOP/s": rate * flops / 1e9,
          f"`fast_landmarks` at batch {sizes.cnn_batch}: fraction of the roofline": rate * flops / 1e9 / roofline,
          f"`fast_landmarks` at batch {sizes.cnn_batch}: × real time": rate * FRAME_SECONDS,
+         f"`fast_landmarks` in bfloat16 at batch {sizes.cnn_batch}: × real time":
+             record["ours"][3]["rate"] * FRAME_SECONDS,
+         "bfloat16 vs float32, random weights: max |Δ| (normalised units)": rounding,
+         **({"bfloat16 vs float32, the committed preset: max |Δ| (normalised units)": trained["max"],
+             "bfloat16 vs float32, the committed preset: mouth LMD (px of a 256-px face)": trained["mouth_lmd_pixels"]}
+            if trained else {}),
          f"Keras model in a `tf.function` at batch {sizes.cnn_batch}: × real time":
              record["ours"][1]["rate"] * FRAME_SECONDS,
          "`fast_landmarks` at batch 1: × real time": record1["ours"][0]["rate"] * FRAME_SECONDS,
@@ -380,13 +423,22 @@ def card(data: dict) -> str:
     one, big, cost = r["cnn_batch1"], r["cnn_batch"], r["cnn_cost"]["values"]
     batch = int(big["ours"][0]["work"])
     ref = big["reference"]
-    single, (fast, keras_fn, eager) = one["ours"][0], big["ours"]
+    single, (fast, keras_fn, eager, bf16) = one["ours"][0], big["ours"]
     lines = ["| what | how | figure | goal |", "|---|---|---|---|",
              f"| landmark CNN, batch {batch} | `model.fast_landmarks` (batch inference) | "
              f"**{fast['rate'] * FRAME_SECONDS:,.0f}× real time** ({fast['rate']:,.0f} frames/s); "
              f"{fast['ratio']:,.0f}× the original's structure; the Keras model in a `tf.function` "
              f"{keras_fn['rate'] * FRAME_SECONDS:,.0f}×, its eager call (`Predictor`, one clip) "
              f"{eager['rate'] * FRAME_SECONDS:,.0f}× | ≥ {RT_GOAL}× real time |",
+             f"| landmark CNN, batch {batch}, bfloat16 (flagged) | `fast_landmarks(precision=\"bfloat16\")` | "
+             f"**{bf16['rate'] * FRAME_SECONDS:,.0f}× real time** ({bf16['rate']:,.0f} frames/s); "
+             + (f"the committed preset's landmarks move by max "
+                f"{cost['bfloat16 vs float32, the committed preset: max |Δ| (normalised units)']:.2g} (mouth LMD "
+                f"{cost['bfloat16 vs float32, the committed preset: mouth LMD (px of a 256-px face)']:.2f} px of a "
+                "256-px face)" if "bfloat16 vs float32, the committed preset: max |Δ| (normalised units)" in cost
+                else f"random weights' landmarks move by max "
+                     f"{cost['bfloat16 vs float32, random weights: max |Δ| (normalised units)']:.2g}")
+             + f" | ≥ {RT_GOAL}× real time |",
              f"| landmark CNN, batch 1 | one frame a `fast_landmarks` call | "
              f"{single['rate'] * FRAME_SECONDS:.0f}× real time ({single['median_s'] / single['work'] * 1e3:.2f} ms "
              f"a frame); {single['ratio']:.0f}× the original's structure | |",

@@ -86,11 +86,13 @@ def test_smoke_run_fills_every_record_and_the_card():
     assert list(records) == ["cnn_batch1", "cnn_batch", "cnn_cost", "generator_64", "generator_cost",
                              "wav_to_video", "video_stages"]
     big, cost = records["cnn_batch"], records["cnn_cost"]["values"]
-    assert [row["work"] for row in big["ours"]] == [8, 8, 8] and records["cnn_batch1"]["ours"][0]["work"] == 2
+    assert [row["work"] for row in big["ours"]] == [8, 8, 8, 8] and records["cnn_batch1"]["ours"][0]["work"] == 2
     flops = cost["FLOP per frame (TF profiler, multiply-add = 2)"]
     assert 6e6 < flops < 8e6  # 6.85 MFLOP: the convolutions and dense layers of spec §3
-    (goal,) = big["goals"]
+    goal, bf16_goal = big["goals"]
     assert goal["target"] == 500 and goal["value"] == pytest.approx(big["ours"][0]["rate"] * 0.03)
+    assert bf16_goal["target"] == 500 and bf16_goal["value"] == pytest.approx(big["ours"][3]["rate"] * 0.03)
+    assert 0 < cost["bfloat16 vs float32, the committed preset: max |Δ| (normalised units)"] < 1e-2
     assert len(bench.notes) == (not goal["met"])  # a missed goal is explained in results.md's Findings
     rate = big["ours"][0]["rate"]
     assert cost["`fast_landmarks` at batch 8: fraction of the roofline"] == pytest.approx(rate * flops / 1e9 / 100)
@@ -115,4 +117,4 @@ def test_smoke_run_fills_every_record_and_the_card():
     assert "| generator 64², inference mode | batch 2 / batch 1 |" in text
     assert "| WAV → talking-face video, 64² faces |" in text and "≥ 500× real time" in text
     assert lines[-1].startswith("Measured by `make bench` (2026-01-01, Test CPU, 2 cores)")
-    assert sum(line.startswith("| ") for line in lines) == 7  # header, 4 CNN rows, 1 generator row, the video row
+    assert sum(line.startswith("| ") for line in lines) == 8  # header, 5 CNN rows, 1 generator row, the video row

@@ -110,6 +110,7 @@ def test_preset_overrides_unknown_names_and_keys():
     ({"gan_opening_weight": -1.0}, "gan_opening_weight must be ≥ 0"),
     ({"gan_cross_motion": True}, "gan_cross_motion needs gan_opening_weight > 0"),
     ({"gan_average": 1.0}, r"gan_average \(β of G's weight average\) must be in \[0, 1\)"),
+    ({"mouth_weight": 0.0}, "mouth_weight must be > 0"),
     ({"reference_z": "raw"}, "reference_z must be one of"),
     ({"speed_perturbation": (0.9, 1.0)}, r"speed_perturbation factors must be in \[0.5, 2\] and ≠ 1"),
     ({"speed_perturbation": (2.5,)}, "speed_perturbation factors"),

@@ -37,6 +37,21 @@ def test_landmark_loss_is_numpys_mean_squared_error(shape):
     assert float(landmark_loss(y_pred, y_pred + 0.1)) == pytest.approx(0.01, rel=1e-4)  # a constant 0.1 error
 
 
+def test_landmark_loss_weights_the_mouth_coordinates():
+    y = np.zeros((3, 136), np.float32)
+    mouth, other = y.copy(), y.copy()
+    mouth[:, 96:] = 0.1  # x and y of points 48…67 (the 20 mouth points) off by 0.1
+    other[:, :96] = 0.1
+    # weight 10: Σ w = 96 + 40·10 = 496; the mouth's error counts 400/496 of a uniform error, the rest's 96/496
+    assert float(landmark_loss(y, mouth, 10.0)) == pytest.approx(0.01 * 400 / 496, rel=1e-5)
+    assert float(landmark_loss(y, other, 10.0)) == pytest.approx(0.01 * 96 / 496, rel=1e-5)
+    assert float(landmark_loss(y, mouth + other, 10.0)) == pytest.approx(0.01, rel=1e-5)  # a uniform error: the MSE
+    assert float(landmark_loss(y, mouth, 1.0)) == pytest.approx(0.01 * 40 / 136, rel=1e-5)  # the original's mean
+    sequence = np.zeros((2, 5, 136), np.float32)
+    sequence[..., 96:] = 0.1  # the GRU variant's (B, T, 136)
+    assert float(landmark_loss(np.zeros_like(sequence), sequence, 10.0)) == pytest.approx(0.01 * 400 / 496, rel=1e-5)
+
+
 def test_zero_logits_cost_ln2_per_term():
     zeros = np.zeros((32, 100), np.float32)
     assert float(generator_loss(zeros)) == pytest.approx(LN2, rel=1e-6)

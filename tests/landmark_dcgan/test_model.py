@@ -230,6 +230,19 @@ def test_fast_landmarks_equals_the_keras_model_at_every_batch_size(log_magnitude
         fast_landmarks(build_cnn(preset("report")))
 
 
+
+def test_fast_landmarks_in_bfloat16_stays_within_1e_2_of_float32():
+    model = build_cnn(preset("original", log_magnitude=True))
+    x = spectra((64, 128, 23, 1), seed=9)
+    set_feature_statistics(model, *feature_statistics(x))
+    exact = fast_landmarks(model)(x)
+    rounded = fast_landmarks(model, precision="bfloat16")(x)
+    assert rounded.shape == exact.shape and rounded.dtype == np.float32
+    # bfloat16 keeps 8 bits of mantissa: the landmarks move, but by < 1e-2 normalised units (2.56 px of a 256-px face)
+    assert 0 < np.abs(rounded - exact).max() < 1e-2
+    with pytest.raises(ValueError, match="precision must be one of"):
+        fast_landmarks(model, precision="float16")
+
 # -- conditional DCGAN ------------------------------------------------------------------------------------------------
 #: spec §5.5 at 256²
 D_TABLE = {

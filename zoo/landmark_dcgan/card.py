@@ -99,6 +99,10 @@ DEVIATIONS: tuple[tuple[str, str, str], ...] = (
      "kept; `speed_perturbation` (α, …) adds every training trial played α× faster (pitch, formants and rate × α, "
      "the landmarks at the same moments of speech; `data.speed_perturbed`)", "faithful; flagged option (the recipe's "
      "0.9, 1.1, 1.2: unseen voices)"),
+    ("the CNN's MSE weighs the 136 coordinates alike",
+     "kept; `mouth_weight` w weighs the 20 mouth points' 40 coordinates w× the others (Σ_k w_k e_k² / Σ_k w_k, "
+     "`losses.landmark_loss`); validation still monitors the plain MSE",
+     "faithful; flagged option (the recipe's 30: the lip-sync figures, LMD and the mouth opening, are the mouth's)"),
     ("each frame's landmarks as the CNN predicts them (one 60 ms window each)",
      "kept; `smooth_frames` N averages a clip's predicted landmarks over N centred frames (`predict.smooth_landmarks`, "
      "in `Predictor` and the export's `audio` signature; `serving_default` serves single frames unsmoothed)",

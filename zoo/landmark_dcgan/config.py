@@ -71,6 +71,7 @@ class Config(ConfigBase):
     cnn_epochs: int = 5  # the code's 5 (the report claims 100, spec §9.10)
     speed_perturbation: tuple[float, ...] = ()  # CNN training audio also played α× faster, each α (none: original)
     output_bias: str = "mean"  # the output layer's bias starts at logit(training mean) ("zeros": the original's)
+    mouth_weight: float = 1.0  # the CNN's MSE on the 20 mouth points' coordinates × this (1: the original's)
     cnn_patience: int = 0  # early stopping on the validation loss after this many epochs without a gain (0: off)
     smooth_frames: int = 1  # a clip's predicted landmarks: centred moving average over this many frames (odd; 1: none)
     # conditional DCGAN (spec §5)
@@ -125,6 +126,8 @@ class Config(ConfigBase):
                             "rates and d_lr_ratio > 0")
         if not 0.5 < self.real_label <= 1.0 or self.gan_l1_weight < 0 or self.l1_lower_weight <= 0:
             problems.append("real_label must be in (0.5, 1], gan_l1_weight ≥ 0 and l1_lower_weight > 0")
+        if not self.mouth_weight > 0:
+            problems.append(f"mouth_weight must be > 0, got {self.mouth_weight}")
         if not 0.0 <= self.gan_average < 1.0:
             problems.append(f"gan_average (β of G's weight average) must be in [0, 1), got {self.gan_average}")
         if self.gan_opening_weight < 0 or (self.gan_cross_motion and not self.gan_opening_weight):

@@ -2,7 +2,8 @@
 
 * Landmark CNN: the mean squared error mean_{b,k} (ŷ_bk − y_bk)² over the batch and all 136 normalised coordinates
   (tf.losses.mean_squared_error of the original; unitless, coordinates in [0, 1]). With the GRU variant the mean
-  also runs over the frames.
+  also runs over the frames. Flagged: the 40 coordinates of the 20 mouth points (``metrics.MOUTH``, the LMD set)
+  weighted ``mouth_weight`` × the others, as a weighted mean Σ_k w_k (ŷ_bk − y_bk)² / Σ_k w_k.
 * DCGAN (the original's sigmoid cross-entropies on D's 100 logits, averaged over the batch *and* the logits):
   with BCE(x, t) = −t·log σ(x) − (1 − t)·log(1 − σ(x)), so BCE(x, 1) = softplus(−x) and BCE(x, 0) = softplus(x),
 
@@ -21,13 +22,21 @@ from __future__ import annotations
 
 from keras import ops
 
-from .metrics import INNER_LIP_PAIRS
+from .metrics import INNER_LIP_PAIRS, LANDMARK_DIM, MOUTH
 
 
-def landmark_loss(y_true, y_pred):
-    """The landmark CNN's MSE: mean over batch (and frames) and the 136 coordinates of (y_pred − y_true)²."""
+def landmark_loss(y_true, y_pred, mouth_weight: float = 1.0):
+    """The landmark CNN's MSE: mean over batch (and frames) and the 136 coordinates of (y_pred − y_true)², the
+    coordinates weighted w_k = ``mouth_weight`` for the mouth points' x and y (``MOUTH``) and 1 for the others
+    (Σ_k w_k (·)² / Σ_k w_k); ``mouth_weight`` 1 is the plain mean (the original's)."""
     y_pred = ops.convert_to_tensor(y_pred)
-    return ops.mean(ops.square(y_pred - ops.cast(y_true, y_pred.dtype)))
+    error = ops.square(y_pred - ops.cast(y_true, y_pred.dtype))
+    if mouth_weight == 1.0:
+        return ops.mean(error)
+    mouth = {2 * k + axis for k in MOUTH for axis in (0, 1)}
+    weights = ops.convert_to_tensor([float(mouth_weight) if k in mouth else 1.0 for k in range(LANDMARK_DIM)],
+                                    y_pred.dtype)
+    return ops.mean(error * weights) / ops.mean(weights)
 
 
 def _mean_bce_with_logits(logits, target: float):

@@ -53,6 +53,7 @@ INIT_STDDEV = 0.02
 MIN_FEATURE_STD = 1e-6  # floor of the per-bin std ``feature_statistics`` returns
 STANDARDIZATION = "feature_standardization"  # the layer ``set_feature_statistics`` fills
 FAST_BATCH = 1024  # ``fast_landmarks``' largest batch (frames)
+FAST_PRECISIONS = ("float32", "bfloat16")  # ``fast_landmarks``' arithmetic after pool1
 #: dlib's 68 points by face part: jaw, brows, nose, eyes, outer lip, inner lip ((first, end) index pairs): the iBUG
 #: contours of ``zoo.render.landmarks.CONTOURS`` with both brows, the nose's two and both eyes each one part (a
 #: literal: importing zoo.render here would cost every import of this module ~0.2 s)
@@ -239,27 +240,52 @@ def build_cnn(config: Config) -> keras.Model:
     return keras.Model(inputs, outputs, name="landmark_cnn_gru" if config.gru else "landmark_cnn")
 
 
-def fast_landmarks(cnn: keras.Model):
-    """A function features (N, 128, 23, 1) → landmarks (N, 136) NumPy, equal to ``cnn(x, training=False)`` for
-    the frame CNN (not ``gru``; within float32 rounding) and faster on CPU: conv1 + ReLU + pool1 (with the
-    standardisation in front, if any) run as one XLA-compiled elementwise kernel, the rest as the model's layers.
+def _frame_layer_op(layer, dtype):
+    """One of the frame CNN's layers after pool1 as a function of x in ``dtype`` (its weights cast on every call, so
+    the function follows later training): Conv2D and Dense as act(x ⊛ W + b), MaxPooling2D, Flatten."""
+    import tensorflow as tf
+
+    if isinstance(layer, layers.Conv2D):
+        return lambda x: layer.activation(tf.nn.conv2d(x, tf.cast(layer.kernel, dtype), layer.strides,
+                                                       layer.padding.upper()) + tf.cast(layer.bias, dtype))
+    if isinstance(layer, layers.MaxPooling2D):
+        return lambda x: tf.nn.max_pool2d(x, layer.pool_size, layer.strides, layer.padding.upper())
+    if isinstance(layer, layers.Flatten):
+        return lambda x: tf.reshape(x, (-1, int(np.prod(x.shape[1:]))))
+    if isinstance(layer, layers.Dense):
+        return lambda x: layer.activation(tf.matmul(x, tf.cast(layer.kernel, dtype)) + tf.cast(layer.bias, dtype))
+    raise ValueError(f"fast_landmarks cannot run layer {layer.name!r} ({type(layer).__name__})")
+
+
+def fast_landmarks(cnn: keras.Model, precision: str = "float32"):
+    """A function features (N, 128, 23, 1) → landmarks (N, 136) float32 NumPy, equal to ``cnn(x, training=False)``
+    for the frame CNN (not ``gru``; within float32 rounding) and faster on CPU: conv1 + ReLU + pool1 (with the
+    standardisation in front, if any) run as one XLA-compiled elementwise kernel, the other layers as TF ops.
 
     With conv1's kernel w_t (t < k, stride s along frequency, "same" padding: ``top`` zeros in front) and pool1's
     size and stride p: pooled[j] = ReLU(max_{r<p} Σ_t w_t · x[s·(p·j + r) + t − top] + b), so each output reads
     strided slices of the input, and the (B, 64, 23, 32) conv1 map (half the CNN's time at batch 256, memory-bound)
     is never written. Frames go in batches of ``FAST_BATCH``, each zero-padded to a power of two frames:
-    XLA compiles one kernel per batch size (~0.1 s each, once)."""
+    XLA compiles one kernel per batch size (~0.1 s each, once).
+
+    ``precision="bfloat16"`` (flagged; ``FAST_PRECISIONS``): the layers after pool1 run in bfloat16 (pool1's output,
+    the weights and every layer's output rounded to bfloat16's 8-bit mantissa), the landmarks returned as float32:
+    faster where the CPU computes bfloat16 natively (AMX, AVX512-BF16), and the landmarks move by a few 1e-3
+    normalised units (``make bench`` records the deviation on the committed preset)."""
     import tensorflow as tf
 
+    if precision not in FAST_PRECISIONS:
+        raise ValueError(f"precision must be one of {FAST_PRECISIONS}, got {precision!r}")
     if any(layer.name in ("gru", "fold_frames") for layer in cnn.layers):
         raise ValueError(f"fast_landmarks takes the frame CNN, not {cnn.name!r} (its GRU runs over a sequence)")
+    dtype = tf.as_dtype(precision)
     names = [layer.name for layer in cnn.layers]
     conv, pool = cnn.get_layer("conv1"), cnn.get_layer("pool1")
     (k, kt), (s, st), (p, pt) = conv.kernel_size, conv.strides, pool.pool_size
     if (kt, st, pt) != (1, 1, 1) or tuple(pool.strides) != (p, 1):
         raise ValueError("fast_landmarks needs conv1 and pool1 acting on frequency only, pool stride = pool size")
     standardize = cnn.get_layer(STANDARDIZATION) if STANDARDIZATION in names else None
-    rest = cnn.layers[names.index("pool1") + 1:]
+    rest = [_frame_layer_op(layer, dtype) for layer in cnn.layers[names.index("pool1") + 1:]]
     frame = tuple(cnn.input.shape[1:])
 
     @tf.function(jit_compile=True)
@@ -277,14 +303,14 @@ def fast_landmarks(cnn: keras.Model):
         for r in range(p):
             c = sum(x[:, s * r + t::s * p][:, :q] * w[t] for t in range(k))
             pooled = c if pooled is None else tf.maximum(pooled, c)
-        return tf.nn.relu(pooled + b)
+        return tf.cast(tf.nn.relu(pooled + b), dtype)
 
     @tf.function(input_signature=[tf.TensorSpec((None, *frame), tf.float32)])
     def batch(features):
         x = head(features)
-        for layer in rest:
-            x = layer(x, training=False)
-        return x
+        for op in rest:
+            x = op(x)
+        return tf.cast(x, tf.float32)
 
     def landmarks(features) -> np.ndarray:
         x = np.asarray(features, np.float32)
@@ -294,9 +320,12 @@ def fast_landmarks(cnn: keras.Model):
         for i in range(0, len(x), FAST_BATCH):
             part = x[i:i + FAST_BATCH]
             size = 1 << (len(part) - 1).bit_length()  # a power of two: few XLA compilations
-            padded = np.concatenate([part, np.zeros((size - len(part), *x.shape[1:]), np.float32)])
-            out.append(batch(padded).numpy()[:len(part)])
-        return np.concatenate(out) if out else np.zeros((0, LANDMARK_DIM), np.float32)
+            if size > len(part):
+                part = np.concatenate([part, np.zeros((size - len(part), *frame), np.float32)])
+            out.append(batch(part).numpy()[:min(FAST_BATCH, len(x) - i)])
+        if not out:
+            return np.zeros((0, LANDMARK_DIM), np.float32)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     return landmarks
 
@@ -465,7 +494,7 @@ def encode_reference(discriminator: keras.Model, image, landmarks, training: boo
 
 
 __all__ = ["build_cnn", "build_model", "build_discriminator", "build_generator", "build_opening_regressor",
-           "encode_reference",
-           "feature_statistics", "set_feature_statistics", "fast_landmarks", "Unpool2D", "TiledConcat", "LandmarkMaps",
+           "encode_reference", "feature_statistics", "set_feature_statistics", "fast_landmarks", "FAST_PRECISIONS",
+           "Unpool2D", "TiledConcat", "LandmarkMaps",
            "FeatureStandardization", "FoldFrames", "UnfoldFrames", "CNN_LAYERS", "FACE_PARTS", "LRELU_SLOPE",
            "INIT_STDDEV", "MIN_FEATURE_STD"]

@@ -17,6 +17,7 @@ the budget, TensorBoard and history are the trainer's.
   sequence), batches of cnn_batch_size // sequence_length sequences. ``speed_perturbation`` (flagged): every
   training trial also enters once per factor α with its speech played α× faster (``data.speed_perturbed``: pitch,
   formants and rate × α, the landmarks unchanged), the feature statistics and the mean face taken over them all.
+  ``mouth_weight`` (flagged) weights the MSE's mouth coordinates (``losses.landmark_loss``).
   Validation after every epoch on the validation trials (each trial whole): ``loss`` (MSE, monitored: the best
   epoch is kept), ``lmd`` (mouth, normalised units), ``mouth_r``, all of the CNN's frames as predicted (before the
   ``smooth_frames`` average, which the trained model's ``Predictor`` applies).
@@ -140,7 +141,7 @@ def train_cnn(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
 
     def step(batch_):
         with tf.GradientTape() as tape:
-            loss = landmark_loss(batch_["landmarks"], cnn(batch_["features"], training=True))
+            loss = landmark_loss(batch_["landmarks"], cnn(batch_["features"], training=True), config.mouth_weight)
             share = global_batch_loss(loss)
         grads = tape.gradient(share, cnn.trainable_variables)
         optimizer.apply_gradients(zip(grads, cnn.trainable_variables))
