@@ -40,6 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PRESET_DIR = ROOT / "pretrained" / "landmark_dcgan" / "synthetic"  # the committed trained CNN (bfloat16's deviation)
 FRAME_SECONDS = 0.03  # the 30 ms grid: × real time = frames/s × FRAME_SECONDS
 RT_GOAL = 500  # × real time of the landmark CNN at the large batch
+#: cnn_cost's bfloat16 entries (the card reads them back)
+BF16_RANDOM = "bfloat16 vs float32, random weights: max |Δ| (normalised units)"
+BF16_PRESET = "bfloat16 vs float32, the committed preset: max |Δ| (normalised units)"
+BF16_PRESET_LMD = "bfloat16 vs float32, the committed preset: mouth LMD (px of a 256-px face)"
 ORIGINAL_GIF_FPS = 24  # predict.py's landmarks.gif
 ORIGINAL_FIGURE = (6.4, 4.8, 100)  # matplotlib's default figure: inches and dpi (640 × 480 pixels)
 
@@ -217,10 +221,8 @@ def bench_cnn(bench, workdir: Path, wav: Path, sizes: Sizes) -> None:
          f"`fast_landmarks` at batch {sizes.cnn_batch}: × real time": rate * FRAME_SECONDS,
          f"`fast_landmarks` in bfloat16 at batch {sizes.cnn_batch}: × real time":
              record["ours"][3]["rate"] * FRAME_SECONDS,
-         "bfloat16 vs float32, random weights: max |Δ| (normalised units)": rounding,
-         **({"bfloat16 vs float32, the committed preset: max |Δ| (normalised units)": trained["max"],
-             "bfloat16 vs float32, the committed preset: mouth LMD (px of a 256-px face)": trained["mouth_lmd_pixels"]}
-            if trained else {}),
+         BF16_RANDOM: rounding,
+         **({BF16_PRESET: trained["max"], BF16_PRESET_LMD: trained["mouth_lmd_pixels"]} if trained else {}),
          f"Keras model in a `tf.function` at batch {sizes.cnn_batch}: × real time":
              record["ours"][1]["rate"] * FRAME_SECONDS,
          "`fast_landmarks` at batch 1: × real time": record1["ours"][0]["rate"] * FRAME_SECONDS,
@@ -432,12 +434,9 @@ def card(data: dict) -> str:
              f"{eager['rate'] * FRAME_SECONDS:,.0f}× | ≥ {RT_GOAL}× real time |",
              f"| landmark CNN, batch {batch}, bfloat16 (flagged) | `fast_landmarks(precision=\"bfloat16\")` | "
              f"**{bf16['rate'] * FRAME_SECONDS:,.0f}× real time** ({bf16['rate']:,.0f} frames/s); "
-             + (f"the committed preset's landmarks move by max "
-                f"{cost['bfloat16 vs float32, the committed preset: max |Δ| (normalised units)']:.2g} (mouth LMD "
-                f"{cost['bfloat16 vs float32, the committed preset: mouth LMD (px of a 256-px face)']:.2f} px of a "
-                "256-px face)" if "bfloat16 vs float32, the committed preset: max |Δ| (normalised units)" in cost
-                else f"random weights' landmarks move by max "
-                     f"{cost['bfloat16 vs float32, random weights: max |Δ| (normalised units)']:.2g}")
+             + (f"the committed preset's landmarks move by max {cost[BF16_PRESET]:.2g} (mouth LMD "
+                f"{cost[BF16_PRESET_LMD]:.2f} px of a 256-px face)" if BF16_PRESET in cost
+                else f"random weights' landmarks move by max {cost[BF16_RANDOM]:.2g}")
              + f" | ≥ {RT_GOAL}× real time |",
              f"| landmark CNN, batch 1 | one frame a `fast_landmarks` call | "
              f"{single['rate'] * FRAME_SECONDS:.0f}× real time ({single['median_s'] / single['work'] * 1e3:.2f} ms "

@@ -319,10 +319,10 @@ def fast_landmarks(cnn: keras.Model, precision: str = "float32"):
         out = []
         for i in range(0, len(x), FAST_BATCH):
             part = x[i:i + FAST_BATCH]
-            size = 1 << (len(part) - 1).bit_length()  # a power of two: few XLA compilations
-            if size > len(part):
-                part = np.concatenate([part, np.zeros((size - len(part), *frame), np.float32)])
-            out.append(batch(part).numpy()[:min(FAST_BATCH, len(x) - i)])
+            n, size = len(part), 1 << (len(part) - 1).bit_length()  # a power of two: few XLA compilations
+            if size > n:
+                part = np.concatenate([part, np.zeros((size - n, *frame), np.float32)])
+            out.append(batch(part).numpy()[:n])
         if not out:
             return np.zeros((0, LANDMARK_DIM), np.float32)
         return out[0] if len(out) == 1 else np.concatenate(out)

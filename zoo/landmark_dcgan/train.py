@@ -345,14 +345,20 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
     val_images, val_y = val_images[pick], val_y[pick]
     val_z = np.random.default_rng(config.seed).uniform(-1, 1, (len(val_y), config.z_dim)).astype(np.float32)
 
+    made_at = [None]  # G's optimizer step when ``average`` last received the average and its statistics
+
     def kept():
         """The G the run keeps and validation scores: the last step's, or the weight average with its BatchNorm
-        statistics recomputed on the training landmarks."""
+        statistics recomputed on the training landmarks (once per optimizer step: the last epoch's validation has
+        already made the G ``train_gan`` returns)."""
         if average is None:
             return generator
-        for a, w in zip(averaged, average.trainable_variables):
-            w.assign(a)
-        population_statistics(average, y, config)
+        step = int(np.asarray(g_opt.iterations.value))
+        if made_at[0] != step:
+            for a, w in zip(averaged, average.trainable_variables):
+                w.assign(a)
+            population_statistics(average, y, config)
+            made_at[0] = step
         return average
 
     def validate(epoch: int) -> dict:
