@@ -115,6 +115,15 @@ BUDGET_MINUTES = CNN_MINUTES + GAN_MINUTES
 #   ratio 0.914, 0.860, 0.920). What is left (the held-out actors' own landmarks): the training mean face moved by
 #   the true motion scores ratio 0.649, 0.664, 0.693, each trial's own mean face held still 0.709, 0.729, 0.659: the
 #   per-trial offset (face and emotion), which a 60 ms window does not hear, is much of the remaining error.
+#   Of that offset (the same actors): the training actors' mean offset of each emotion × intensity added to the training
+#   mean face scores 0.931, 0.922, 0.923, added to the held-out actor's own mean face 0.828, 0.892, 0.760 (that face
+#   alone 0.904, 0.976, 0.847; with the trial's mean head angles fitted linearly on top, 0.800, 0.860, 0.743): the
+#   emotion, known exactly, removes less than a tenth of the mean face's error, and the unseen actor's own face about as
+#   much again, which the audio of an unseen speaker does not carry. A ridge regression of the offset on trial-level
+#   spectral statistics (per-bin mean and spread, loudness, duration; raw or standardised per actor) scored 0.96–1.40.
+#   Tried on top of the weight and not kept: Adam's weight average (``use_ema``, momentum 0.99) r 0.725, 0.655, 0.670,
+#   ratio 0.856, 0.878, 0.878, and one frequency mask of up to 20 bins on every training frame r 0.711, 0.642, 0.688,
+#   ratio 0.869, 0.878, 0.844.
 RECIPE = {"clahe": False, "upscale": 2, "log_magnitude": True, "output_bias": "mean", "landmark_norm": "similarity",
           "speed_perturbation": (0.9, 1.1, 1.2), "smooth_frames": 3, "gan_frame_step": 1, "cnn_epochs": 300,
           "cnn_patience": 12, "gan_epochs": 6,

@@ -304,6 +304,7 @@ def test_audio_and_stream_parity_is_against_the_numpy_pipeline_and_can_fail(tiny
 
 
 @pytest.mark.realdata
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_facegood_real_export_parity_on_a_real_clip(facegood_dir, tmp_path):
     """The committed real-data preset exported with a real FACEGOOD clip: SavedModel ``audio`` and ``stream_step``
     within 1e-4 of the NumPy pipeline (bit-exact LPC + Keras), TFLite ``serving_default`` within 1e-4 of Keras."""

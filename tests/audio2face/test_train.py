@@ -74,6 +74,7 @@ def test_unknown_validation_clip_and_single_clip_are_refused(synthetic_facegood,
         train(preset("tiny"), clips[:1], tmp_path, progress=False)
 
 
+@pytest.mark.slow  # the default tier's 20-minute budget (CI runs the slow tier too)
 def test_paper_augmentation_trains_and_resumes_exactly(synthetic_facegood, tmp_path):
     """Time shift, gain, noise and pitch on the audio windows (features in TF per batch) and 1.4^N(0,1) feature
     noise: it trains, and a run stopped after one epoch resumes to the same weights (the generator's state is

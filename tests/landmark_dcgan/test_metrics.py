@@ -225,6 +225,14 @@ def test_to_uint8_conversion():
         metrics.to_uint8(np.full((2, 2, 3), 2.0))
 
 
+def test_from_uint8_is_the_inverse_of_to_uint8():
+    k = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    x = metrics.from_uint8(k)
+    assert x.dtype == np.float32 and x.min() == -1.0 and x.max() == 1.0
+    np.testing.assert_array_equal(metrics.to_uint8(x), k)
+    assert metrics.from_uint8(k, np.float64)[0, 8, 0, 0] == 128 / 127.5 - 1.0
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Landmark consistency (fake landmarker)
 # ----------------------------------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def test_synthetic_split_is_by_utterance_and_by_speaker(tmp_path):
     assert len(val) == len(seen_test) == round(0.15 * 30) and not set(val) & set(test)
 
 
-@pytest.mark.parametrize("name", ["synthetic", "facegood_real"])
+# the real preset in the slow tier: the default tier's 20-minute budget (CI runs the slow tier too)
+@pytest.mark.parametrize("name", ["synthetic", pytest.param("facegood_real", marks=pytest.mark.slow)])
 def test_committed_preset_is_what_publish_writes_for_its_recorded_run(name, tmp_path):
     """metadata.json, README.md and run.json of a committed preset, byte for byte, from its run.json and its weights.
 

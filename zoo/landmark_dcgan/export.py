@@ -55,6 +55,7 @@ import numpy as np
 from zoo.export import Endpoint, ExportError, ExportParityError, ExportResult, ParityCheck, export
 
 from . import features as feats
+from . import metrics
 from .config import LANDMARK_DIM, Config
 from .predict import LANDMARK_NAMES, MODEL, Predictor, metadata_of
 
@@ -114,7 +115,7 @@ def parity_inputs(predictor: Predictor, audio: np.ndarray) -> dict[str, dict[str
     z = rng.uniform(-1.0, 1.0, (PARITY_IMAGES, config.z_dim)).astype(np.float32)
     z[0] = reference_z(predictor)  # the original's sampler: D's logits of the reference face
     faces = np.asarray(predictor.network.generator([z[:2], landmarks[:2]], training=False), np.float32)
-    reference = predictor.reference_image[None].astype(np.float32) / 127.5 - 1.0
+    reference = metrics.from_uint8(predictor.reference_image[None])
     images = np.concatenate([reference, reference, faces])
     image_landmarks = np.concatenate([predictor.reference_landmarks[None], predictor.mean_landmarks[None],
                                       landmarks[:2]]).astype(np.float32)

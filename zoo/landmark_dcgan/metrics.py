@@ -201,7 +201,7 @@ def _images(name: str, x) -> np.ndarray:
     if a.ndim != 4 or 0 in a.shape:
         raise ValueError(f"{name} must be an image (H, W, C) or a batch (N, H, W, C), got shape {np.shape(x)}")
     if a.dtype == np.uint8:
-        return a.astype(np.float64) / 127.5 - 1.0
+        return from_uint8(a, np.float64)
     return _unit_range(name, a)
 
 
@@ -253,6 +253,11 @@ def ssim(a, b) -> ImageScore:
     s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
     per_image = s[:, radius:-radius, radius:-radius, :].mean(axis=(1, 2, 3))
     return ImageScore(float(per_image.mean()), per_image)
+
+
+def from_uint8(images, dtype=np.float32) -> np.ndarray:
+    """uint8 RGB images → ``dtype`` in [−1, 1]: x/127.5 − 1 (the inverse of ``to_uint8``)."""
+    return np.asarray(images).astype(dtype) / 127.5 - 1.0
 
 
 def to_uint8(images) -> np.ndarray:

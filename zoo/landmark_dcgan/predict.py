@@ -207,7 +207,7 @@ class Predictor:
             from .model import encode_reference
 
             face, landmarks = self.reference(reference)
-            image = face[None].astype(np.float32) / 127.5 - 1.0
+            image = metrics.from_uint8(face[None])
             code = encode_reference(self.network.discriminator, image, landmarks[None],
                                     squash=c.reference_z == "tanh")
         else:

@@ -186,7 +186,7 @@ def move_motion(landmarks, faces, order):
 def lower_halves(images) -> np.ndarray:
     """uint8 images (K, S, S, 3) → float32 (K, S/2, S, 3) in [−1, 1]: the rows ≥ S/2 (mouth and jaw in a crop)."""
     images = np.asarray(images)
-    return images[:, images.shape[1] // 2:].astype(np.float32) / 127.5 - 1.0
+    return metrics.from_uint8(images[:, images.shape[1] // 2:])
 
 
 def train_opening_regressor(config: Config, images, landmarks, val_images=None, val_landmarks=None):
@@ -367,7 +367,7 @@ def train_gan(config: Config, train: Sequence[Trial], val: Sequence[Trial], work
         shown = kept()
         fake = np.concatenate([np.asarray(shown([val_z[i:i + 64], val_y[i:i + 64]], training=config.legacy_bn))
                                for i in range(0, len(val_y), 64)])
-        real = val_images.astype(np.float32) / 127.5 - 1.0
+        real = metrics.from_uint8(val_images)
         scores = {"psnr": metrics.psnr(fake, real).mean, "ssim": metrics.ssim(fake, real).mean}
         if landmarker is not None:
             found = metrics.landmark_consistency(metrics.to_uint8(fake), val_y, landmarker, config.landmark_norm)
@@ -437,7 +437,7 @@ def train(config: Config, data_dir: str | os.PathLike, workdir: str | os.PathLik
     }
     arrays = {MEAN_LANDMARKS: np.concatenate([t.landmarks for t in train_trials]).mean(axis=0, dtype=np.float64)
               .astype(np.float32),
-              REFERENCE_IMAGE: first.images[0].astype(np.float32) / 127.5 - 1.0,
+              REFERENCE_IMAGE: metrics.from_uint8(first.images[0]),
               REFERENCE_LANDMARKS: first.landmarks[first.image_rows[0]]}
     if strategy_object.extended.should_checkpoint:
         write_model_dir(workdir / "model", config=config.to_dict(),
